@@ -1,0 +1,1 @@
+"""The Telegram layer and the command line: a thin shell over ``retrieval``."""

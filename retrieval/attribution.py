@@ -1,0 +1,110 @@
+"""Who, inside a report, makes a claim: "according to X", "X said", "said X",
+"X reported", "X told AFP", "a source at X told SANA".
+
+Deterministic: patterns over the text of the quote and its surroundings in the stored
+report, nearest first (inside the quote, then just after it, then just before it). What
+it returns is the name exactly as the report spells it.
+"""
+
+from __future__ import annotations
+
+import re
+
+AFTER_CHARS = 220
+BEFORE_CHARS = 300
+
+# A name: capitalised words, allowing a few lower-case joiners ("Syrian Observatory for
+# Human Rights", "the Syrian state news agency SANA", "Amnesty Internationals Beirut
+# regional office").
+_CAP = r"(?:[A-Z][\w'’.\-]*|al-[A-Z][\w\-]*)"
+_JOIN = r"(?:of|for|the|and|al|de|state|news|agency|regional|office|local|official|spokesman|spokeswoman|director|minister|ministry|police|command|source|sources|group|monitor)"
+_NAME = rf"{_CAP}(?:\s+(?:{_JOIN}\s+)*{_CAP}){{0,8}}"
+_SPEECH = r"(?:said|says|told|reported|stated|announced|added|confirmed|claimed|reports|wrote|quoted)"
+
+_PATTERNS = [
+    re.compile(rf"\baccording to (?:the |a |an )?(?P<name>(?:[a-z]+\s+){{0,4}}{_NAME})"),
+    re.compile(rf"\b(?:reported|quoted|cited|announced) by (?:the )?(?P<name>{_NAME})"),
+    re.compile(rf"\b{_SPEECH} (?P<name>{_NAME})(?=\s+(?:[a-z]|$)|[,.;]|$)"),
+    re.compile(rf"(?P<name>{_NAME}) (?:{_SPEECH})\b"),
+    re.compile(rf"\b(?:told|to) (?P<name>[A-Z]{{2,}}|Reuters|AFP|SANA|Xinhua|Sputnik|TASS)\b"),
+]
+
+# Capitalised words that start sentences or are not sources.
+# Capitalised words that start a new sentence (texts may have no full stops) or are
+# page furniture; a name ends before them.
+_SENTENCE_STARTERS = {
+    "The", "A", "An", "It", "He", "She", "They", "We", "I", "This", "That", "These", "Those",
+    "There", "In", "On", "At", "But", "And", "Also", "However", "Video", "Videos", "Later",
+    "Earlier", "Share", "Be", "Sociable", "Up", "Some", "Many", "More", "Such", "Their", "His",
+    "Her", "Its", "Our", "Meanwhile", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+    "Saturday", "Sunday", "Chemical", "Armed", "If", "When", "While", "As", "After", "Before",
+}
+_PLACES = {"Syria", "Aleppo", "Damascus", "Idlib", "Homs", "Hama", "Russia", "Turkey", "Beirut"}
+_NOT_A_NAME = _SENTENCE_STARTERS | _PLACES | {"Syrian", "Russian", "Turkish"}
+_JOINERS = {"of", "for", "the", "and", "al", "de"}
+
+
+def _clean(name: str) -> str | None:
+    words = name.strip(" ,.;:'\"").split()
+    while words and (
+        words[0].lower() in {"the", "a", "an"}
+        or (words[0][:1].islower() and not words[0].startswith("al-"))
+        or (words[0] in _PLACES and len(words) > 1)
+    ):
+        words = words[1:]
+    kept: list[str] = []
+    for word in words:
+        if kept and word in _SENTENCE_STARTERS:
+            break
+        kept.append(word)
+        if len(word) >= 2 and word.isupper() and len(kept) > 1:
+            break  # "the Syrian state news agency SANA": an acronym closes the name
+    while kept and kept[-1].lower() in _JOINERS:
+        kept.pop()
+    if not kept or (len(kept) == 1 and kept[0] in _NOT_A_NAME):
+        return None
+    return " ".join(kept)
+
+
+def _find(text: str) -> list[tuple[int, str]]:
+    """(position, name) of every attribution in text."""
+    found = []
+    for pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            name = _clean(match.group("name"))
+            if name:
+                found.append((match.start("name"), name))
+    return found
+
+
+def attribute(document: str, start: int, end: int) -> str | None:
+    """Who makes the claim quoted as document[start:end], or None if the report doesn't say."""
+    inside = _find(document[start:end])
+    if inside:
+        return inside[0][1]
+    after = _find(document[end : end + AFTER_CHARS])
+    if after:
+        return min(after)[1]
+    before_start = max(0, start - BEFORE_CHARS)
+    before = _find(document[before_start:start])
+    if before:
+        return max(before)[1]
+    return None
+
+
+_TAIL = re.compile(
+    rf"\W*(?:\S+\s+){{0,5}}?(?:according to|said|reported by|quoted by|told) (?:the |a |an )?(?:[a-z]+\s+){{0,4}}(?P<name>{_NAME})"
+)
+
+
+def attribution_tail(document: str, end: int) -> int | None:
+    """If the words right after a quote say who said it ("... according to the Syrian
+    Observatory of Human Rights"), the offset where that attribution ends."""
+    match = _TAIL.match(document, end, min(len(document), end + AFTER_CHARS))
+    if not match:
+        return None
+    name = _clean(match.group("name"))
+    if not name:
+        return None
+    found = document.find(name, match.start("name"), match.end("name") + 1)
+    return found + len(name) if found >= 0 else None

@@ -1,0 +1,185 @@
+"""Composers turn a question and its numbered passages into a ``Draft``: answer text
+with [n] markers. Both are LangChain Runnables with the same input and output.
+
+- ``ExtractiveComposer`` (default, offline): picks the spans of the passages that answer
+  the question and cites them; refuses when no span is relevant enough.
+- ``llm_composer``: prompt | chat model | text, with prompts from ``prompts/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from retrieval.attribution import attribute, attribution_tail
+from retrieval.index import Hit
+from retrieval.lexical import LexicalIndex, tokenize
+from retrieval.settings import PROMPTS_DIR
+from retrieval.spans import Span, spans_in, trim_fragment_start
+from retrieval.verify import NUMBER_WORDS, Draft
+
+log = logging.getLogger(__name__)
+
+# Tuned on benchmarks/eval (see README "Evaluation"): a span must carry this share of
+# the question's weighted terms, and its report this share, or the composer refuses.
+MIN_SPAN_COVERAGE = 0.45
+MIN_REPORT_COVERAGE = 0.75
+SECOND_SPAN_RATIO = 0.9  # a second report is quoted when its best span scores this close
+MAX_SPANS = 2
+
+# Words that shape a question but are not what it is about (stemmed, as BM25 sees them).
+QUESTION_TERMS = set(
+    tokenize(
+        [
+            "how many much what which who whom whose when where why did does do was were is are "
+            "report reports reported say said says according number total people tell told "
+            "happen happened cause caused give gave name named"
+        ]
+    )[0]
+)
+_HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds?|thousands?)\b", re.I)
+_MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|\d{4})\b")
+
+
+def load_prompt(name: str) -> str:
+    return (PROMPTS_DIR / name).read_text(encoding="utf-8")
+
+
+@dataclass
+class ScoredSpan:
+    n: int
+    span: Span
+    score: float
+    span_coverage: float
+    report_coverage: float
+
+
+class ExtractiveComposer:
+    """Answers with verbatim spans of the passages, or refuses."""
+
+    def __init__(self, lexical: LexicalIndex) -> None:
+        self.lexical = lexical
+
+    def _weights(self, question: str) -> dict[str, float]:
+        terms = set(tokenize([question])[0]) - QUESTION_TERMS
+        return {t: self.lexical.idf(t) for t in terms}
+
+    def score(self, question: str, hits: list[Hit], documents: dict[str, str]) -> list[ScoredSpan]:
+        weights = self._weights(question)
+        total = sum(weights.values())
+        if not total:
+            return []
+        wants_number = bool(re.search(r"\bhow (?:many|much)\b|\bnumber of\b|\btoll\b|\bfigure\b", question, re.I))
+        wants_date = bool(re.search(r"\bwhen\b|\bwhat (?:day|date|year|month)\b", question, re.I))
+        report_tokens: dict[str, set[str]] = {}
+        scored = []
+        for n, hit in enumerate(hits, start=1):
+            doc_id = hit.passage.doc_id
+            if doc_id not in report_tokens:
+                report_tokens[doc_id] = set(tokenize([hit.passage.title + "\n" + documents[doc_id]])[0])
+            report_coverage = sum(w for t, w in weights.items() if t in report_tokens[doc_id]) / total
+            spans = spans_in(documents[doc_id], hit.passage.start, hit.passage.end)
+            for span, span_tokens in zip(spans, tokenize([s.text for s in spans])):
+                coverage = sum(w for t, w in weights.items() if t in span_tokens) / total
+                score = coverage
+                if wants_number and not _HAS_NUMBER.search(span.text):
+                    score *= 0.6
+                if wants_date and not _MONTH.search(span.text):
+                    score *= 0.7
+                score += 0.02 / n  # earlier-ranked passages win ties
+                scored.append(ScoredSpan(n, span, score, coverage, report_coverage))
+        scored.sort(key=lambda s: s.score, reverse=True)
+        return scored
+
+    def compose(self, question: str, hits: list[Hit], documents: dict[str, str]) -> Draft:
+        scored = self.score(question, hits, documents)
+        relevant = [
+            s for s in scored if s.span_coverage >= MIN_SPAN_COVERAGE and s.report_coverage >= MIN_REPORT_COVERAGE
+        ]
+        if not relevant:
+            return Draft(text="")
+        chosen = [relevant[0]]
+        for candidate in relevant[1:]:
+            if len(chosen) >= MAX_SPANS or candidate.score < SECOND_SPAN_RATIO * chosen[0].score:
+                break
+            doc_ids = {hits[c.n - 1].passage.doc_id for c in chosen}
+            if hits[candidate.n - 1].passage.doc_id not in doc_ids:
+                chosen.append(candidate)
+        lines, quotes, attributions = [], {}, {}
+        for choice in chosen:
+            document = documents[hits[choice.n - 1].passage.doc_id]
+            choice.span = trim_fragment_start(document, choice.span)
+            tail = attribution_tail(document, choice.span.end)
+            if tail is not None:  # quote the attribution with the claim
+                choice.span = Span(choice.span.start, tail, document[choice.span.start : tail])
+            who = attribute(document, choice.span.start, choice.span.end)
+            lead = ""
+            if who and who not in choice.span.text:
+                lead = f"According to {who}: "
+                attributions[choice.n] = who
+            lines.append(f"{lead}{choice.span.text} [{choice.n}]")
+            quotes[choice.n] = choice.span
+        return Draft(text="\n".join(lines), quotes=quotes, attributions=attributions)
+
+    def as_runnable(self) -> Runnable:
+        return RunnableLambda(lambda x: self.compose(x["question"], x["hits"], x["documents"]), name="extractive")
+
+
+def format_passages(hits: list[Hit]) -> str:
+    template = load_prompt("passage.txt")
+    return "\n".join(
+        template.format(
+            n=n,
+            title=h.passage.title,
+            source=h.passage.source or "unknown outlet",
+            published=h.passage.published or "undated",
+            text=h.passage.text,
+        )
+        for n, h in enumerate(hits, start=1)
+    )
+
+
+def answer_prompt() -> ChatPromptTemplate:
+    return ChatPromptTemplate.from_messages(
+        [("system", load_prompt("answer_system.txt")), ("human", load_prompt("answer_user.txt"))]
+    )
+
+
+def llm_composer(model: BaseChatModel) -> Runnable:
+    """prompt | model | text -> Draft. Streams tokens when the model does."""
+    to_prompt_input = RunnableLambda(
+        lambda x: {"question": x["question"], "passages": format_passages(x["hits"])}, name="number_passages"
+    )
+    return (to_prompt_input | answer_prompt() | model | StrOutputParser() | RunnableLambda(lambda t: Draft(text=t.strip()))).with_config(
+        run_name="llm_composer"
+    )
+
+
+def condense_chain(model: BaseChatModel) -> Runnable:
+    prompt = ChatPromptTemplate.from_messages([("human", load_prompt("condense_question.txt"))])
+    return prompt | model | StrOutputParser()
+
+
+def make_chat_model(llm: str, base_url: str, api_key: str | None, timeout: float) -> BaseChatModel:
+    """A LangChain chat model from an id such as ``openai:gpt-4o-mini``; with a base URL,
+    any OpenAI-compatible server (vLLM, llama.cpp, LM Studio)."""
+    from langchain.chat_models import init_chat_model
+
+    kwargs: dict = {"timeout": timeout, "max_retries": 1, "temperature": 0}
+    if base_url:
+        kwargs["base_url"] = base_url
+        kwargs["api_key"] = api_key or "not-needed"
+    elif api_key:
+        kwargs["api_key"] = api_key
+    model_id = llm if ":" in llm or not base_url else f"openai:{llm}"
+    return init_chat_model(model_id, **kwargs)
+
+
+

@@ -1,0 +1,176 @@
+"""The engine: one object that indexes reports and answers questions about them.
+
+The answer chain is LangChain Runnables: retrieve -> compose -> verify. With an LLM
+configured, compose is prompt | chat model, and falls back to the extractive composer
+when the model fails or times out. Rendering (Telegram HTML, JSON, terminal text) is
+the caller's job.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import time
+from pathlib import Path
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from retrieval.answers import Answer
+from retrieval.catalog import ReportInfo
+from retrieval.compose import ExtractiveComposer, condense_chain, llm_composer, make_chat_model
+from retrieval.embeddings import embedder_id, make_embeddings
+from retrieval.index import Hit, IngestSummary, ReportIndex, SearchFilter
+from retrieval.retriever import HybridRetriever
+from retrieval.settings import Settings
+from retrieval.spans import spans_in
+from retrieval.verify import Draft, best_quote, citation_for, looks_like_refusal, verify
+
+log = logging.getLogger(__name__)
+
+REFUSAL = "The reports I have don't answer that."
+RELATED_SHOWN = 3
+SUMMARY_UNAVAILABLE = "The summary is unavailable right now (the language model did not answer); these are the matching passages."
+
+
+class Engine:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        embeddings = make_embeddings(settings.embeddings)
+        self.index = ReportIndex(settings, embeddings, embedder_id(settings.embeddings, embeddings))
+        self.retriever = HybridRetriever(index=self.index, k=settings.top_k)
+        self.extractive = ExtractiveComposer(self.index.lexical)
+        self.chat_model = None
+        if settings.llm != "extractive":
+            self.chat_model = make_chat_model(
+                settings.llm,
+                settings.llm_base_url,
+                settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+                settings.llm_timeout_seconds,
+            )
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
+        self.chain = self._build_chain()
+
+    # documents ----------------------------------------------------------------
+
+    def ingest(self, paths: list[Path] | None = None, *, rebuild: bool = False, progress=None) -> IngestSummary:
+        return self.index.ingest(paths, rebuild=rebuild, progress=progress)
+
+    def is_stale(self) -> bool:
+        return self.index.is_stale()
+
+    def reports(self) -> list[ReportInfo]:
+        return self.index.catalog.reports()
+
+    def stats(self) -> dict:
+        return self.index.catalog.counts()
+
+    # answers ------------------------------------------------------------------
+
+    def _build_chain(self) -> Runnable:
+        retrieve = RunnableLambda(self._retrieve, name="retrieve")
+        compose = RunnableLambda(self._compose, name="compose")
+        check = RunnableLambda(self._verify, name="verify")
+        return retrieve | compose | check
+
+    def retrieval_query(self, question: str, previous: list[str]) -> str:
+        """The question to search with: follow-ups are made standalone."""
+        if not previous:
+            return question
+        if self.chat_model is not None:
+            try:
+                future = self._pool.submit(
+                    condense_chain(self.chat_model).invoke,
+                    {"history": "\n".join(previous[-3:]), "question": question},
+                )
+                condensed = future.result(timeout=self.settings.llm_timeout_seconds).strip()
+                if condensed:
+                    return condensed
+            except Exception:
+                log.warning("could not condense the follow-up with the LLM; combining questions", exc_info=True)
+        return " ".join([*previous[-2:], question])
+
+    def _retrieve(self, state: dict) -> dict:
+        query = self.retrieval_query(state["question"], state.get("previous") or [])
+        retriever = self.retriever
+        if state.get("where") is not None:
+            retriever = HybridRetriever(index=self.index, k=self.settings.top_k, where=state["where"])
+        hits = retriever.hits(query)
+        documents = {h.passage.doc_id: self.index.catalog.report_text(h.passage.doc_id) or "" for h in hits}
+        return {**state, "query": query, "hits": hits, "documents": documents}
+
+    def _compose(self, state: dict) -> dict:
+        inputs = {"question": state["query"], "hits": state["hits"], "documents": state["documents"]}
+        notes: list[str] = []
+        composer = "extractive"
+        if self.chat_model is not None and state["hits"]:
+            try:
+                future = self._pool.submit(llm_composer(self.chat_model).invoke, inputs)
+                draft = future.result(timeout=self.settings.llm_timeout_seconds)
+                composer = "llm"
+            except Exception as e:  # provider down, bad key, timeout: answer anyway
+                log.warning("LLM composer failed (%s: %s); answering extractively", type(e).__name__, e)
+                draft = self.extractive.compose(**inputs)
+                notes.append(SUMMARY_UNAVAILABLE)
+        else:
+            draft = self.extractive.compose(**inputs)
+        return {**state, "draft": draft, "notes": notes, "composer": composer}
+
+    def _verify(self, state: dict) -> Answer:
+        draft: Draft = state["draft"]
+        hits: list[Hit] = state["hits"]
+        documents: dict[str, str] = state["documents"]
+        text, citations, verification = verify(draft, hits, documents)
+        refused = not citations or not text or looks_like_refusal(draft.text)
+        answer = Answer(
+            question=state["question"],
+            text=text,
+            refused=refused,
+            citations=citations,
+            verification=verification,
+            notes=state["notes"],
+            composer=state["composer"],
+            retrieval_query=state["query"] if state["query"] != state["question"] else None,
+        )
+        if refused:
+            answer.text = REFUSAL
+            answer.citations = []
+            answer.related = self._related(hits, documents, state["query"])
+        if verification.dropped or verification.removed_markers:
+            log.info(
+                "verification removed markers %s and dropped %s",
+                verification.removed_markers,
+                [(d.text[:80], d.reason) for d in verification.dropped],
+            )
+        return answer
+
+    def _related(self, hits: list[Hit], documents: dict[str, str], query: str) -> list:
+        related, seen = [], set()
+        for hit in hits:
+            if hit.passage.doc_id in seen:
+                continue
+            seen.add(hit.passage.doc_id)
+            document = documents[hit.passage.doc_id]
+            spans = spans_in(document, hit.passage.start, hit.passage.end)
+            span = best_quote(document, hit, query) if spans else None
+            if span is not None:
+                related.append(citation_for(len(related) + 1, hit, document, span))
+            if len(related) >= RELATED_SHOWN:
+                break
+        return related
+
+    def ask(self, question: str, previous: list[str] | None = None, where: SearchFilter | None = None) -> Answer:
+        """Answer one question; previous holds earlier questions of a follow-up thread."""
+        started = time.perf_counter()
+        answer = self.chain.invoke({"question": question.strip(), "previous": previous or [], "where": where})
+        log.info(
+            "answered in %.0f ms: refused=%s citations=%s composer=%s",
+            (time.perf_counter() - started) * 1000,
+            answer.refused,
+            [c.doc_id for c in answer.citations],
+            answer.composer,
+        )
+        return answer
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.index.catalog.close()

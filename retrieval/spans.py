@@ -1,0 +1,75 @@
+"""Quotable spans: sentence-sized pieces of a report's stored text, with offsets.
+
+Reports may have no punctuation at all (the seed), so a "sentence" is text up to a
+sentence end *or* a bounded window of words, whichever is shorter. Every span is
+``text[start:end]`` of the stored report, so it can be shown as a verbatim quote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_WORDS = 40  # longer sentences are cut into windows of WINDOW_WORDS
+WINDOW_WORDS = 24
+WINDOW_STEP = 6
+MIN_WORDS = 4
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+|\n+")
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    pieces, cursor = [], start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        pieces.append((cursor, match.start()))
+        cursor = match.end()
+    pieces.append((cursor, end))
+    return [(a, b) for a, b in pieces if b > a]
+
+
+def spans_in(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Candidate quotes inside text[start:end] (a passage of a report)."""
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    for a, b in _pieces(text, start, end):
+        words = [(m.start(), m.end()) for m in _WORD.finditer(text, a, b)]
+        if len(words) < MIN_WORDS:
+            if words:
+                spans.append(Span(words[0][0], words[-1][1], text[words[0][0] : words[-1][1]]))
+            continue
+        if len(words) <= MAX_WORDS:
+            spans.append(Span(words[0][0], words[-1][1], text[words[0][0] : words[-1][1]]))
+            continue
+        for i in range(0, len(words) - WINDOW_WORDS + WINDOW_STEP, WINDOW_STEP):
+            window = words[i : i + WINDOW_WORDS]
+            spans.append(Span(window[0][0], window[-1][1], text[window[0][0] : window[-1][1]]))
+    return spans
+
+
+def trim_fragment_start(text: str, span: Span, max_words: int = 4) -> Span:
+    """A window cut from unpunctuated text often opens mid-sentence ("and civilians On
+    30 October ..."); start at the first capitalised word if one comes early."""
+    words = list(_WORD.finditer(text, span.start, span.end))
+    if not words or not words[0].group(0)[:1].islower():
+        return span
+    for match in words[1 : max_words + 1]:
+        if match.group(0)[:1].isupper():
+            return Span(match.start(), span.end, text[match.start() : span.end])
+    return span
+
+
+def widen_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move span ends outwards so no word is cut in half."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end

@@ -1,0 +1,190 @@
+"""Deterministic checks every answer passes before anyone sees it, whatever composed it.
+
+- every [n] must point at a retrieved passage; other markers are removed;
+- every number and proper name in a sentence must appear in a passage the sentence
+  cites; a sentence carrying one that does not is dropped;
+- every quote is chosen here, from the cited passage, as an exact span of the stored
+  report text (a model is never trusted to copy text);
+- when nothing supported is left, the answer becomes a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from retrieval.answers import Citation, Dropped, Verification
+from retrieval.attribution import attribute
+from retrieval.index import Hit
+from retrieval.spans import Span, spans_in
+
+MARKER = re.compile(r"\s*\[(\d{1,3})\]")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’\-]+")
+_WORD = re.compile(r"[\w']+")
+
+NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
+    "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
+    "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
+    "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
+}
+# Capitalised words that are not claims: sentence openers and answer boilerplate.
+COMMON_CAPITALISED = {
+    "The", "A", "An", "According", "In", "On", "At", "It", "This", "That", "These", "Those",
+    "They", "He", "She", "We", "I", "There", "However", "Reports", "Report", "Both", "One",
+    "Another", "Also", "Some", "No", "Yes", "And", "But", "As", "Up", "By", "For", "Of",
+    "To", "With", "From", "While", "After", "Before", "During", "Since", "Among", "Of",
+    "Sources", "Source", "Based", "Per", "If", "When", "Where", "Who", "What", "How",
+}
+REFUSAL_PHRASES = re.compile(
+    r"\b(?:do(?:es)? not|don't|doesn't|did not|didn't|cannot|can't|no) "
+    r"(?:say|contain|mention|cover|answer|provide|specify|include|information|find|state|report)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Draft:
+    """A composer's output: text with [n] markers (n = position in the retrieved list)
+    and, from the extractive composer, the exact span each marker quotes."""
+
+    text: str
+    quotes: dict[int, Span] = field(default_factory=dict)
+    attributions: dict[int, str] = field(default_factory=dict)  # who, as the report spells it
+
+
+def _normalised_tokens(text: str) -> set[str]:
+    tokens = {t.lower().replace(",", "") for t in _WORD.findall(text)}
+    tokens |= {t.replace(",", "") for t in _NUMBER.findall(text)}
+    return tokens | {NUMBER_WORDS[t] for t in tokens if t in NUMBER_WORDS}
+
+
+def unsupported_facts(sentence: str, support: str) -> list[str]:
+    """Numbers and proper names in sentence that support does not contain."""
+    known = _normalised_tokens(support)
+    missing = []
+    for number in _NUMBER.findall(sentence):
+        value = number.replace(",", "").rstrip(".")
+        if value not in known:
+            missing.append(number)
+    words = _WORD.findall(sentence)
+    for word in words:
+        lower = word.lower()
+        if lower in NUMBER_WORDS and NUMBER_WORDS[lower] not in known and lower not in known:
+            missing.append(word)
+    for match in _CAPITALISED.finditer(sentence):
+        word = match.group(0)
+        if word in COMMON_CAPITALISED:
+            continue
+        if word.lower().strip("'’") not in known and word.lower().rstrip("s") not in known:
+            missing.append(word)
+    return missing
+
+
+def sentences_of(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+def best_quote(document: str, hit: Hit, claim: str) -> Span:
+    """The span of the cited passage that shares most with the claim citing it;
+    numbers count double. Always an exact span of the stored report."""
+    p = hit.passage
+    claim_tokens = _normalised_tokens(MARKER.sub("", claim))
+    best, best_score = None, -1.0
+    for span in spans_in(document, p.start, p.end):
+        tokens = _normalised_tokens(span.text)
+        shared = claim_tokens & tokens
+        score = sum(2.0 if t.isdigit() else 1.0 for t in shared) - 0.01 * len(tokens)
+        if score > best_score:
+            best, best_score = span, score
+    return best or Span(p.start, p.end, document[p.start : p.end])
+
+
+def _support(draft: Draft, hits: list[Hit], documents: dict[str, str], n: int) -> str:
+    """What a sentence citing [n] may rest on: the passage, and the composer's quote
+    from the same report when it is an exact span of it."""
+    hit = hits[n - 1]
+    parts = [hit.passage.text]
+    quote = draft.quotes.get(n)
+    if quote is not None and documents[hit.passage.doc_id][quote.start : quote.end] == quote.text:
+        parts.append(quote.text)
+    who = draft.attributions.get(n)
+    if who and who in documents[hit.passage.doc_id]:
+        parts.append(who)
+    return " ".join(parts)
+
+
+def verify(draft: Draft, hits: list[Hit], documents: dict[str, str]) -> tuple[str, list[Citation], Verification]:
+    """Returns (answer text with markers renumbered 1.., citations, what was removed)."""
+    report = Verification()
+    known = range(1, len(hits) + 1)
+
+    def keep_marker(match: re.Match) -> str:
+        n = int(match.group(1))
+        if n in known:
+            return match.group(0)
+        report.removed_markers.append(n)
+        return ""
+
+    text = MARKER.sub(keep_marker, draft.text)
+    kept: list[tuple[str, list[int]]] = []
+    all_cited = sorted({int(n) for n in MARKER.findall(text)})
+    for sentence in sentences_of(text):
+        cited = sorted({int(n) for n in MARKER.findall(sentence)}) or all_cited
+        if not cited:
+            report.dropped.append(Dropped(sentence, "cites no passage"))
+            continue
+        support = " ".join(_support(draft, hits, documents, n) for n in cited)
+        missing = unsupported_facts(MARKER.sub("", sentence), support)
+        if missing:
+            report.dropped.append(
+                Dropped(sentence, f"not in the cited passages {cited}: {', '.join(dict.fromkeys(missing))}")
+            )
+            continue
+        kept.append((sentence, sorted({int(n) for n in MARKER.findall(sentence)}) or all_cited))
+
+    # Renumber the markers that survived in order of first use.
+    order: list[int] = []
+    for sentence, cited in kept:
+        for n in [int(m) for m in MARKER.findall(sentence)] or cited:
+            if n not in order:
+                order.append(n)
+    renumber = {old: new for new, old in enumerate(order, start=1)}
+    lines = [MARKER.sub(lambda m: f" [{renumber[int(m.group(1))]}]", s) for s, _ in kept]
+    claims = {n: " ".join(s for s, cited in kept if n in cited) for n in order}
+
+    citations = []
+    for old in order:
+        hit = hits[old - 1]
+        document = documents[hit.passage.doc_id]
+        span = draft.quotes.get(old)
+        if span is None or document[span.start : span.end] != span.text:
+            if span is not None:
+                report.unsupported_quotes += 1
+            span = best_quote(document, hit, claims[old])
+        citations.append(citation_for(renumber[old], hit, document, span))
+    return "\n".join(lines), citations, report
+
+
+def citation_for(n: int, hit: Hit, document: str, span: Span) -> Citation:
+    p = hit.passage
+    return Citation(
+        n=n,
+        doc_id=p.doc_id,
+        title=p.title,
+        source=p.source,
+        published=p.published,
+        url=p.url,
+        quote=span.text,
+        start=span.start,
+        end=span.end,
+        attributed_to=attribute(document, span.start, span.end),
+    )
+
+
+def looks_like_refusal(text: str) -> bool:
+    """A model saying the passages do not answer, with no claim cited."""
+    return not MARKER.search(text) and bool(REFUSAL_PHRASES.search(text))
