@@ -29,9 +29,10 @@ log = logging.getLogger(__name__)
 
 # Tuned on benchmarks/eval (see README "Evaluation"): a span must carry this share of
 # the question's weighted terms, and its report this share, or the composer refuses.
-MIN_SPAN_COVERAGE = 0.45
-MIN_REPORT_COVERAGE = 0.75
-SECOND_SPAN_RATIO = 0.9  # a second report is quoted when its best span scores this close
+MIN_SCORE = 0.45
+MIN_REPORT_COVERAGE = 0.7
+SIMILARITY_WEIGHT = 0.5  # span score: this much embedding similarity, the rest term coverage
+SECOND_SPAN_RATIO = 0.9  # a second span is quoted when it scores this close to the best
 MAX_SPANS = 2
 
 # Words that shape a question but are not what it is about (stemmed, as BM25 sees them).
@@ -59,13 +60,55 @@ class ScoredSpan:
     score: float
     span_coverage: float
     report_coverage: float
+    similarity: float = 0.0
+    has_asked_quantity: bool = True
+
+
+_COUNTED = re.compile(r"\bhow many\s+(?:of\s+the\s+|more\s+)?(?P<noun>(?:[A-Za-z\-]+\s+){0,2}?[A-Za-z\-]+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|died|killed|wounded)\b|\?|$)", re.I)
+_NUMBER_TOKEN = re.compile(r"^(?:\d[\d,.]*|" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds?|thousands?|several|scores?)$", re.I)
+
+
+_DANGLING = re.compile(r"(?:\s+(?:according|to|said|of|the|and|by|in|at|on))+$")
+
+
+def _same_claim(a: str, b: str) -> bool:
+    """Reports repeat their lead sentence; do not quote the same words twice."""
+    words_a, words_b = set(a.lower().split()), set(b.lower().split())
+    return len(words_a & words_b) > 0.5 * min(len(words_a), len(words_b))
+
+
+PEOPLE = set(tokenize(["people persons civilians individuals killed dead died victims"])[0])
+
+
+def counted_noun(question: str) -> str | None:
+    """"How many children were killed" -> the stem of "children"."""
+    match = _COUNTED.search(question)
+    if not match:
+        return None
+    stems = tokenize([match.group("noun").split()[-1]])[0]
+    return stems[0] if stems else None
+
+
+def states_quantity(text: str, noun_stem: str) -> bool:
+    """Whether text gives a number of noun ("17 children", "eight people including")."""
+    nouns = PEOPLE if noun_stem in PEOPLE else {noun_stem}
+    raw = [w.strip(",.") for w in re.findall(r"[\w\-,.]+", text)]
+    for i, word in enumerate(raw):
+        if _NUMBER_TOKEN.match(word):
+            window = " ".join(raw[max(0, i - 2) : i + 6])
+            if nouns & set(tokenize([window])[0]):
+                return True
+    return False
 
 
 class ExtractiveComposer:
     """Answers with verbatim spans of the passages, or refuses."""
 
-    def __init__(self, lexical: LexicalIndex) -> None:
+    RERANKED = 12  # spans compared with the question by embedding, after a lexical cut
+
+    def __init__(self, lexical: LexicalIndex, embeddings=None) -> None:
         self.lexical = lexical
+        self.embeddings = embeddings
 
     def _weights(self, question: str) -> dict[str, float]:
         terms = set(tokenize([question])[0]) - QUESTION_TERMS
@@ -78,6 +121,7 @@ class ExtractiveComposer:
             return []
         wants_number = bool(re.search(r"\bhow (?:many|much)\b|\bnumber of\b|\btoll\b|\bfigure\b", question, re.I))
         wants_date = bool(re.search(r"\bwhen\b|\bwhat (?:day|date|year|month)\b", question, re.I))
+        noun = counted_noun(question)
         report_tokens: dict[str, set[str]] = {}
         scored = []
         for n, hit in enumerate(hits, start=1):
@@ -93,35 +137,61 @@ class ExtractiveComposer:
                     score *= 0.6
                 if wants_date and not _MONTH.search(span.text):
                     score *= 0.7
+                quantity = noun is None or states_quantity(span.text, noun)
+                if not quantity:
+                    score *= 0.8
                 score += 0.02 / n  # earlier-ranked passages win ties
-                scored.append(ScoredSpan(n, span, score, coverage, report_coverage))
+                scored.append(ScoredSpan(n, span, score, coverage, report_coverage, 0.0, quantity))
         scored.sort(key=lambda s: s.score, reverse=True)
-        return scored
+        top = scored[: self.RERANKED]
+        if self.embeddings is not None and top:
+            question_vector = self.embeddings.embed_matrix([question])[0]
+            vectors = self.embeddings.embed_matrix([s.span.text for s in top])
+            for s, similarity in zip(top, vectors @ question_vector):
+                s.similarity = float(similarity)
+                s.score = SIMILARITY_WEIGHT * s.similarity + (1 - SIMILARITY_WEIGHT) * s.score
+            top.sort(key=lambda s: s.score, reverse=True)
+        return top
+
+    def relevant(self, scored: list[ScoredSpan]) -> list[ScoredSpan]:
+        return [
+            s
+            for s in scored
+            if s.score >= MIN_SCORE and s.report_coverage >= MIN_REPORT_COVERAGE and s.has_asked_quantity
+        ]
 
     def compose(self, question: str, hits: list[Hit], documents: dict[str, str]) -> Draft:
-        scored = self.score(question, hits, documents)
-        relevant = [
-            s for s in scored if s.span_coverage >= MIN_SPAN_COVERAGE and s.report_coverage >= MIN_REPORT_COVERAGE
-        ]
+        relevant = self.relevant(self.score(question, hits, documents))
         if not relevant:
             return Draft(text="")
         chosen = [relevant[0]]
         for candidate in relevant[1:]:
             if len(chosen) >= MAX_SPANS or candidate.score < SECOND_SPAN_RATIO * chosen[0].score:
                 break
-            doc_ids = {hits[c.n - 1].passage.doc_id for c in chosen}
-            if hits[candidate.n - 1].passage.doc_id not in doc_ids:
+            overlaps = any(
+                hits[c.n - 1].passage.doc_id == hits[candidate.n - 1].passage.doc_id
+                and c.span.start < candidate.span.end
+                and candidate.span.start < c.span.end
+                for c in chosen
+            )
+            if not overlaps and not any(_same_claim(c.span.text, candidate.span.text) for c in chosen):
                 chosen.append(candidate)
         lines, quotes, attributions = [], {}, {}
         for choice in chosen:
+            if choice.n in quotes:  # one quote per passage number
+                continue
             document = documents[hits[choice.n - 1].passage.doc_id]
             choice.span = trim_fragment_start(document, choice.span)
+            dangling = _DANGLING.search(choice.span.text)
+            if dangling and dangling.start() > 0:  # "... since the offensive began according"
+                end = choice.span.start + dangling.start()
+                choice.span = Span(choice.span.start, end, document[choice.span.start : end])
             tail = attribution_tail(document, choice.span.end)
             if tail is not None:  # quote the attribution with the claim
                 choice.span = Span(choice.span.start, tail, document[choice.span.start : tail])
             who = attribute(document, choice.span.start, choice.span.end)
             lead = ""
-            if who and who not in choice.span.text:
+            if who and tail is None and who not in choice.span.text and who in document[choice.span.end : choice.span.end + 200]:
                 lead = f"According to {who}: "
                 attributions[choice.n] = who
             lines.append(f"{lead}{choice.span.text} [{choice.n}]")

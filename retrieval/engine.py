@@ -13,6 +13,7 @@ import logging
 import time
 from pathlib import Path
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from retrieval.answers import Answer
@@ -33,14 +34,17 @@ SUMMARY_UNAVAILABLE = "The summary is unavailable right now (the language model 
 
 
 class Engine:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None) -> None:
+        """chat_model overrides the model named by settings.llm (tests pass fakes)."""
         self.settings = settings
         embeddings = make_embeddings(settings.embeddings)
         self.index = ReportIndex(settings, embeddings, embedder_id(settings.embeddings, embeddings))
         self.retriever = HybridRetriever(index=self.index, k=settings.top_k)
-        self.extractive = ExtractiveComposer(self.index.lexical)
-        self.chat_model = None
-        if settings.llm != "extractive":
+        self.extractive = ExtractiveComposer(
+            self.index.lexical, embeddings if hasattr(embeddings, "embed_matrix") else None
+        )
+        self.chat_model = chat_model
+        if chat_model is None and settings.llm != "extractive":
             self.chat_model = make_chat_model(
                 settings.llm,
                 settings.llm_base_url,

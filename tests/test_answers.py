@@ -1,0 +1,160 @@
+"""Cited answers: what a user sees when the composer is right, wrong or down.
+
+The LLM path uses LangChain's fake chat models scripted to misbehave; verification must
+catch each misbehaviour. The extractive path runs for real on the seed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from retrieval.engine import REFUSAL, SUMMARY_UNAVAILABLE, Engine
+from retrieval.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_ID = "000_4690d2a678555c89"
+CHILDREN = "How many children were killed in western Aleppo?"
+
+
+@pytest.fixture(scope="module")
+def seed_data(tmp_path_factory) -> Path:
+    """An index of the seed, built once; each test opens its own Engine on a copy."""
+    folder = tmp_path_factory.mktemp("seed-index")
+    docs = folder / "docs"
+    shutil.copytree(ROOT / "seeds", docs)
+    Engine(Settings(_env_file=None, data_dir=folder / "data", documents_dir=docs)).ingest()
+    return folder
+
+
+def engine_with(seed_data: Path, chat_model=None, **overrides) -> Engine:
+    settings = Settings(
+        _env_file=None, data_dir=seed_data / "data", documents_dir=seed_data / "docs", **overrides
+    )
+    return Engine(settings, chat_model=chat_model)
+
+
+def scripted(*replies: str) -> GenericFakeChatModel:
+    return GenericFakeChatModel(messages=iter([AIMessage(content=r) for r in replies]))
+
+
+def seed_text(seed_data: Path) -> str:
+    return (seed_data / "docs" / f"{SEED_ID}.txt").read_text()
+
+
+def assert_quotes_verbatim(engine: Engine, answer) -> None:
+    for c in answer.citations + answer.related:
+        stored = engine.index.catalog.report_text(c.doc_id)
+        assert stored[c.start : c.end] == c.quote, c
+
+
+def test_extractive_answer_quotes_the_seed_and_names_the_observatory(seed_data):
+    engine = engine_with(seed_data)
+    answer = engine.ask(CHILDREN)
+    assert not answer.refused
+    assert "17 children" in answer.text and "[1]" in answer.text
+    [citation] = answer.citations
+    assert citation.doc_id == SEED_ID
+    assert "17 children" in citation.quote
+    assert citation.quote in seed_text(seed_data)
+    assert citation.attributed_to == "Syrian Observatory of Human Rights"
+    assert_quotes_verbatim(engine, answer)
+
+
+def test_extractive_refuses_what_the_reports_do_not_cover(seed_data):
+    engine = engine_with(seed_data)
+    answer = engine.ask("What did the UN Security Council decide about Aleppo?")
+    assert answer.refused
+    assert answer.text == REFUSAL
+    assert answer.citations == []
+    assert answer.related, "a refusal still shows the closest passages"
+    assert_quotes_verbatim(engine, answer)
+
+
+def test_extractive_names_who_reported_the_gas_attack(seed_data):
+    answer = engine_with(seed_data).ask("Who reported the toxic gas attack in western Aleppo on 30 October?")
+    assert not answer.refused
+    assert any("SANA" in (c.attributed_to or "") for c in answer.citations)
+
+
+def test_llm_citing_a_source_that_was_not_retrieved_loses_the_marker(seed_data):
+    model = scripted("Up to 48 people including 17 children were killed in western Aleppo [1][7].")
+    answer = engine_with(seed_data, chat_model=model).ask(CHILDREN)
+    assert answer.composer == "llm"
+    assert not answer.refused
+    assert "[7]" not in answer.text and "[1]" in answer.text
+    assert answer.verification.removed_markers == [7]
+    assert [c.n for c in answer.citations] == [1]
+
+
+def test_llm_quote_is_replaced_by_an_exact_span_of_the_source(seed_data):
+    invented = 'Amnesty wrote that "rebels murdered 17 innocent children in cold blood" [1].'
+    engine = engine_with(seed_data, chat_model=scripted(invented))
+    answer = engine.ask(CHILDREN)
+    for c in answer.citations:
+        assert "in cold blood" not in c.quote
+    assert_quotes_verbatim(engine, answer)
+
+
+def test_llm_invented_casualty_figure_is_dropped(seed_data):
+    model = scripted(
+        "Up to 48 people including 17 children were killed [1]. "
+        "A further 250 civilians died in hospitals later [1]."
+    )
+    answer = engine_with(seed_data, chat_model=model).ask(CHILDREN)
+    assert not answer.refused
+    assert "250" not in answer.text
+    assert "17 children" in answer.text
+    assert any("250" in d.reason for d in answer.verification.dropped)
+
+
+def test_llm_answer_to_an_unanswerable_question_becomes_a_refusal(seed_data):
+    model = scripted("The UN Security Council voted 15 to 0 on 12 November to demand a ceasefire [1].")
+    answer = engine_with(seed_data, chat_model=model).ask("What did the UN Security Council decide about Aleppo?")
+    assert answer.refused
+    assert answer.text == REFUSAL
+    assert "15" not in answer.text
+    assert answer.verification.dropped
+
+
+def test_llm_saying_the_reports_do_not_answer_is_a_refusal(seed_data):
+    answer = engine_with(seed_data, chat_model=scripted("The reports do not say.")).ask("Who won the 2016 election?")
+    assert answer.refused
+
+
+class BrokenModel(GenericFakeChatModel):
+    def _generate(self, *args, **kwargs):
+        raise ConnectionError("provider unreachable")
+
+
+class SlowModel(GenericFakeChatModel):
+    def _generate(self, *args, **kwargs):
+        time.sleep(5)
+        return super()._generate(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [BrokenModel(messages=iter([])), SlowModel(messages=iter([AIMessage(content="late [1]")]))],
+    ids=["provider-error", "timeout"],
+)
+def test_failing_llm_falls_back_to_the_extractive_answer(seed_data, model):
+    engine = engine_with(seed_data, chat_model=model, llm_timeout_seconds=1.0)
+    started = time.perf_counter()
+    answer = engine.ask(CHILDREN)
+    assert time.perf_counter() - started < 4
+    assert answer.composer == "extractive"
+    assert SUMMARY_UNAVAILABLE in answer.notes
+    assert not answer.refused and "17 children" in answer.text
+
+
+def test_json_output_follows_the_contract(seed_data):
+    data = engine_with(seed_data).ask(CHILDREN).to_json()
+    assert set(data) >= {"question", "answer", "refused", "citations"}
+    citation = data["citations"][0]
+    assert set(citation) == {"n", "doc_id", "title", "source", "published", "url", "quote", "attributed_to"}
