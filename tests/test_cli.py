@@ -1,0 +1,71 @@
+"""The command-line contract other tools rely on: ingest, ask (one, batch, --json), sources."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cli(tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "seeds", docs)
+    env = {k: v for k, v in os.environ.items() if k not in {"LLM", "CHROMA_URL", "TELEGRAM_BOT_TOKEN"}}
+    env.update(DATA_DIR=str(tmp_path / "data"), DOCUMENTS_DIR=str(docs))
+
+    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            input=stdin, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        )
+
+    run.docs = docs
+    return run
+
+
+def test_ingest_prints_a_summary_and_is_incremental(cli):
+    first = cli("ingest")
+    assert first.returncode == 0, first.stderr
+    assert "1 added, 0 updated, 0 removed, 0 unchanged" in first.stdout
+    again = cli("ingest", "--json")
+    assert json.loads(again.stdout)["unchanged"] == 1
+
+
+def test_ask_json_batch_answers_each_line(cli):
+    cli("ingest")
+    result = cli("ask", "--json", stdin="How many children were killed in western Aleppo?\n\nWhat did the UN Security Council decide about Aleppo?\n")
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["refused"] for a in answers] == [False, True]
+    assert "17 children" in answers[0]["citations"][0]["quote"]
+    assert answers[0]["citations"][0]["attributed_to"] == "Syrian Observatory of Human Rights"
+
+
+def test_ask_indexes_the_documents_folder_on_first_use(cli):
+    result = cli("ask", "How many children were killed in western Aleppo?")
+    assert result.returncode == 0, result.stderr
+    assert "17 children" in result.stdout and "Sources" in result.stdout
+
+
+def test_sources_lists_indexed_reports(cli):
+    cli("ingest")
+    result = cli("sources", "--json")
+    [report] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert report["doc_id"] == "000_4690d2a678555c89" and report["passages"] > 1
+
+
+def test_bad_file_is_reported_and_changes_nothing(cli):
+    cli("ingest")
+    (cli.docs / "broken.jsonl").write_text('{"id": "x", "title": "t"}\n')
+    result = cli("ingest")
+    assert result.returncode == 1
+    assert "broken.jsonl line 1: missing field(s) text" in result.stderr
+    assert "0 added, 0 updated, 0 removed, 1 unchanged" in result.stdout
