@@ -27,10 +27,11 @@ from retrieval.verify import NUMBER_WORDS, Draft
 
 log = logging.getLogger(__name__)
 
-# Tuned on benchmarks/eval (see README "Evaluation"): a span must carry this share of
-# the question's weighted terms, and its report this share, or the composer refuses.
+# Tuned on benchmarks/eval (README "Benchmarks"): the best span's score (term coverage
+# and embedding similarity) must reach MIN_SCORE, and its report must contain this share
+# of the question's names, numbers and dates, or the composer refuses.
 MIN_SCORE = 0.45
-MIN_REPORT_COVERAGE = 0.7
+MIN_ANCHOR_COVERAGE = 0.67
 SIMILARITY_WEIGHT = 0.5  # span score: this much embedding similarity, the rest term coverage
 SECOND_SPAN_RATIO = 0.9  # a second span is quoted when it scores this close to the best
 MAX_SPANS = 2
@@ -46,6 +47,7 @@ QUESTION_TERMS = set(
     )[0]
 )
 _HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds?|thousands?)\b", re.I)
+_DURATION = re.compile(r"\d[\d,.]*[\s\-]*(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b|\b(?:" + "|".join(NUMBER_WORDS) + r")[\s\-]+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)
 _MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|\d{4})\b")
 
 
@@ -62,6 +64,7 @@ class ScoredSpan:
     report_coverage: float
     similarity: float = 0.0
     has_asked_quantity: bool = True
+    anchor_coverage: float = 1.0
 
 
 _COUNTED = re.compile(r"\bhow many\s+(?:of\s+the\s+|more\s+)?(?P<noun>(?:[A-Za-z\-]+\s+){0,2}?[A-Za-z\-]+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|died|killed|wounded)\b|\?|$)", re.I)
@@ -78,6 +81,21 @@ def _same_claim(a: str, b: str) -> bool:
 
 
 PEOPLE = set(tokenize(["people persons civilians individuals killed dead died victims"])[0])
+
+
+_ANCHOR_SKIP = {"according", "how", "what", "which", "who", "when", "where", "why", "did", "does", "was", "were", "is", "the", "in", "on", "a", "an"}
+
+
+def anchor_terms(question: str) -> set[str]:
+    """The words that pin a question to one incident: names, numbers, dates. A report
+    missing one of them is about something else, however similar it reads."""
+    words = re.findall(r"[\w\-']+", question)
+    picked = [
+        w
+        for i, w in enumerate(words)
+        if w.lower() not in _ANCHOR_SKIP and (w[0].isdigit() or (w[0].isupper() and (i > 0 or len(w) > 1 and w[1:].isupper())))
+    ]
+    return set(tokenize([" ".join(picked)])[0]) - QUESTION_TERMS if picked else set()
 
 
 def counted_noun(question: str) -> str | None:
@@ -121,14 +139,23 @@ class ExtractiveComposer:
             return []
         wants_number = bool(re.search(r"\bhow (?:many|much)\b|\bnumber of\b|\btoll\b|\bfigure\b", question, re.I))
         wants_date = bool(re.search(r"\bwhen\b|\bwhat (?:day|date|year|month)\b", question, re.I))
+        wants_duration = bool(re.search(r"\bhow long\b", question, re.I))
+        wants_name = bool(re.search(r"^\s*(?:who|which|whom|whose)\b|\bname of\b|\bwhat (?:was|is) the name\b", question, re.I))
+        question_words = set(re.findall(r"[\w\-]+", question.lower()))
         noun = counted_noun(question)
+        anchors = anchor_terms(question)
         report_tokens: dict[str, set[str]] = {}
         scored = []
         for n, hit in enumerate(hits, start=1):
             doc_id = hit.passage.doc_id
             if doc_id not in report_tokens:
                 report_tokens[doc_id] = set(tokenize([hit.passage.title + "\n" + documents[doc_id]])[0])
-            report_coverage = sum(w for t, w in weights.items() if t in report_tokens[doc_id]) / total
+            tokens_of_report = report_tokens[doc_id]
+            report_coverage = sum(w for t, w in weights.items() if t in tokens_of_report) / total
+            anchor_coverage = (len(anchors & tokens_of_report) / len(anchors)) if anchors else 1.0
+            # A count the report gives for something else is not an answer: if the report
+            # speaks of the counted thing, the quote must give a number of it.
+            strict_quantity = noun is not None and (noun in tokens_of_report or noun in PEOPLE)
             spans = spans_in(documents[doc_id], hit.passage.start, hit.passage.end)
             for span, span_tokens in zip(spans, tokenize([s.text for s in spans])):
                 coverage = sum(w for t, w in weights.items() if t in span_tokens) / total
@@ -137,11 +164,17 @@ class ExtractiveComposer:
                     score *= 0.6
                 if wants_date and not _MONTH.search(span.text):
                     score *= 0.7
-                quantity = noun is None or states_quantity(span.text, noun)
+                if wants_duration and not _DURATION.search(span.text):
+                    score *= 0.6
+                if wants_name and not any(
+                    w.lower() not in question_words for w in re.findall(r"\b[A-Z][\w\-]+", span.text)[1:]
+                ):
+                    score *= 0.7
+                quantity = not strict_quantity or states_quantity(span.text, noun)
                 if not quantity:
                     score *= 0.8
                 score += 0.02 / n  # earlier-ranked passages win ties
-                scored.append(ScoredSpan(n, span, score, coverage, report_coverage, 0.0, quantity))
+                scored.append(ScoredSpan(n, span, score, coverage, report_coverage, 0.0, quantity, anchor_coverage))
         scored.sort(key=lambda s: s.score, reverse=True)
         top = scored[: self.RERANKED]
         if self.embeddings is not None and top:
@@ -157,7 +190,7 @@ class ExtractiveComposer:
         return [
             s
             for s in scored
-            if s.score >= MIN_SCORE and s.report_coverage >= MIN_REPORT_COVERAGE and s.has_asked_quantity
+            if s.score >= MIN_SCORE and s.anchor_coverage >= MIN_ANCHOR_COVERAGE and s.has_asked_quantity
         ]
 
     def compose(self, question: str, hits: list[Hit], documents: dict[str, str]) -> Draft:
