@@ -35,6 +35,7 @@ MIN_ANCHOR_COVERAGE = 0.67
 SIMILARITY_WEIGHT = 0.5  # span score: this much embedding similarity, the rest term coverage
 SECOND_SPAN_RATIO = 0.9  # a second span is quoted when it scores this close to the best
 MAX_SPANS = 2
+MAX_ANSWER_TOKENS = 400  # one to three sentences; also bounds a runaway model
 
 # Words that shape a question but are not what it is about (stemmed, as BM25 sees them).
 QUESTION_TERMS = set(
@@ -255,14 +256,19 @@ def answer_prompt() -> ChatPromptTemplate:
     )
 
 
-def llm_composer(model: BaseChatModel) -> Runnable:
-    """prompt | model | text -> Draft. Streams tokens when the model does."""
+def answer_text_chain(model: BaseChatModel) -> Runnable:
+    """{question, hits} -> the model's answer text; ``.stream()`` yields tokens as the
+    model produces them."""
     to_prompt_input = RunnableLambda(
         lambda x: {"question": x["question"], "passages": format_passages(x["hits"])}, name="number_passages"
     )
-    return (to_prompt_input | answer_prompt() | model | StrOutputParser() | RunnableLambda(lambda t: Draft(text=t.strip()))).with_config(
-        run_name="llm_composer"
-    )
+    return to_prompt_input | answer_prompt() | model | StrOutputParser()
+
+
+def llm_composer(model: BaseChatModel) -> Runnable:
+    """prompt | model | text -> Draft (verification needs the whole text)."""
+    to_draft = RunnableLambda(lambda text: Draft(text=text.strip()), name="draft")
+    return (answer_text_chain(model) | to_draft).with_config(run_name="llm_composer")
 
 
 def condense_chain(model: BaseChatModel) -> Runnable:
@@ -275,7 +281,7 @@ def make_chat_model(llm: str, base_url: str, api_key: str | None, timeout: float
     any OpenAI-compatible server (vLLM, llama.cpp, LM Studio)."""
     from langchain.chat_models import init_chat_model
 
-    kwargs: dict = {"timeout": timeout, "max_retries": 1, "temperature": 0}
+    kwargs: dict = {"timeout": timeout, "max_retries": 1, "temperature": 0, "max_tokens": MAX_ANSWER_TOKENS}
     if base_url:
         kwargs["base_url"] = base_url
         kwargs["api_key"] = api_key or "not-needed"

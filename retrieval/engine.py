@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 REFUSAL = "The reports I have don't answer that."
 RELATED_SHOWN = 3
 SUMMARY_UNAVAILABLE = "The summary is unavailable right now (the language model did not answer); these are the matching passages."
+SUMMARY_REJECTED = "The model's summary did not pass verification against the reports; these are the matching passages."
 
 
 class Engine:
@@ -125,6 +126,14 @@ class Engine:
         documents: dict[str, str] = state["documents"]
         text, citations, verification = verify(draft, hits, documents)
         refused = not citations or not text or looks_like_refusal(draft.text)
+        if refused and state["composer"] == "llm" and not looks_like_refusal(draft.text):
+            # The model answered but nothing it said survived verification: the passages
+            # may still answer, so let the extractive composer try before refusing.
+            fallback = self.extractive.compose(state["query"], hits, documents)
+            fallback_text, fallback_citations, _ = verify(fallback, hits, documents)
+            if fallback_citations:
+                text, citations, refused = fallback_text, fallback_citations, False
+                state = {**state, "composer": "extractive", "notes": [*state["notes"], SUMMARY_REJECTED]}
         answer = Answer(
             question=state["question"],
             text=text,

@@ -132,11 +132,20 @@ def verify(draft: Draft, hits: list[Hit], documents: dict[str, str]) -> tuple[st
     text = MARKER.sub(keep_marker, draft.text)
     kept: list[tuple[str, list[int]]] = []
     all_cited = sorted({int(n) for n in MARKER.findall(text)})
+    seen: set[str] = set()
     for sentence in sentences_of(text):
-        cited = sorted({int(n) for n in MARKER.findall(sentence)}) or all_cited
-        if not cited:
-            report.dropped.append(Dropped(sentence, "cites no passage"))
+        claim = MARKER.sub("", sentence).strip()
+        if claim.lower() in seen:
+            report.dropped.append(Dropped(sentence, "repeats an earlier sentence"))
             continue
+        seen.add(claim.lower())
+        own = sorted({int(n) for n in MARKER.findall(sentence)})
+        if not own and (not all_cited or unsupported_facts(claim, "")):
+            # Figures and names need a citation of their own; a connective sentence
+            # ("The reports differ:") may lean on the answer's citations.
+            report.dropped.append(Dropped(sentence, "states facts without citing a passage"))
+            continue
+        cited = own or all_cited
         support = " ".join(_support(draft, hits, documents, n) for n in cited)
         missing = unsupported_facts(MARKER.sub("", sentence), support)
         if missing:
@@ -145,6 +154,11 @@ def verify(draft: Draft, hits: list[Hit], documents: dict[str, str]) -> tuple[st
             )
             continue
         kept.append((sentence, sorted({int(n) for n in MARKER.findall(sentence)}) or all_cited))
+
+    if not any(MARKER.search(sentence) for sentence, _ in kept):
+        for sentence, _ in kept:
+            report.dropped.append(Dropped(sentence, "no cited claim left to support it"))
+        kept = []
 
     # Renumber the markers that survived in order of first use.
     order: list[int] = []
