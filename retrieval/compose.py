@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 # of the question's names, numbers and dates, or the composer refuses.
 MIN_SCORE = 0.45
 MIN_ANCHOR_COVERAGE = 0.67
-SIMILARITY_WEIGHT = 0.5  # span score: this much embedding similarity, the rest term coverage
-SECOND_SPAN_RATIO = 0.9  # a second span is quoted when it scores this close to the best
+SIMILARITY_WEIGHT = 0.7  # span score: this much embedding similarity, the rest term coverage
+SECOND_SPAN_RATIO = 0.8  # a second span is quoted when it scores this close to the best
 MAX_SPANS = 2
 MAX_ANSWER_TOKENS = 400  # one to three sentences; also bounds a runaway model
 
@@ -48,6 +48,7 @@ QUESTION_TERMS = set(
     )[0]
 )
 _HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds?|thousands?)\b", re.I)
+_MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(?:million|billion|thousand)?\s*(?:dollars|euros|pounds|USD|EUR)\b", re.I)
 _DURATION = re.compile(r"\d[\d,.]*[\s\-]*(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b|\b(?:" + "|".join(NUMBER_WORDS) + r")[\s\-]+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)
 _MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|\d{4})\b")
 
@@ -66,6 +67,7 @@ class ScoredSpan:
     similarity: float = 0.0
     has_asked_quantity: bool = True
     anchor_coverage: float = 1.0
+    lexical_score: float = 0.0
 
 
 _COUNTED = re.compile(r"\bhow many\s+(?:of\s+the\s+|more\s+)?(?P<noun>(?:[A-Za-z\-]+\s+){0,2}?[A-Za-z\-]+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|died|killed|wounded)\b|\?|$)", re.I)
@@ -81,7 +83,25 @@ def _same_claim(a: str, b: str) -> bool:
     return len(words_a & words_b) > 0.5 * min(len(words_a), len(words_b))
 
 
+# Words a count of people may be given in; a question's "youngsters" is the report's "children".
 PEOPLE = set(tokenize(["people persons civilians individuals killed dead died victims"])[0])
+CHILDREN = set(tokenize(["children child kids youngsters minors boys girls infants babies pupils students"])[0])
+
+
+def noun_group(stem: str) -> set[str]:
+    for group in (PEOPLE, CHILDREN):
+        if stem in group:
+            return group
+    return {stem}
+
+
+def _shares_prefix(anchor: str, tokens: set[str]) -> bool:
+    """"qatari" ~ "qatar", "europ" ~ "european": stems of one name in other word forms."""
+    if anchor in tokens:
+        return True
+    if len(anchor) < 5 or anchor.isdigit():
+        return False
+    return any(t[:5] == anchor[:5] for t in tokens)
 
 
 _ANCHOR_SKIP = {"according", "how", "what", "which", "who", "when", "where", "why", "did", "does", "was", "were", "is", "the", "in", "on", "a", "an"}
@@ -110,7 +130,7 @@ def counted_noun(question: str) -> str | None:
 
 def states_quantity(text: str, noun_stem: str) -> bool:
     """Whether text gives a number of noun ("17 children", "eight people including")."""
-    nouns = PEOPLE if noun_stem in PEOPLE else {noun_stem}
+    nouns = noun_group(noun_stem)
     raw = [w.strip(",.") for w in re.findall(r"[\w\-,.]+", text)]
     for i, word in enumerate(raw):
         if _NUMBER_TOKEN.match(word):
@@ -123,7 +143,7 @@ def states_quantity(text: str, noun_stem: str) -> bool:
 class ExtractiveComposer:
     """Answers with verbatim spans of the passages, or refuses."""
 
-    RERANKED = 12  # spans compared with the question by embedding, after a lexical cut
+    RERANKED = 16  # spans compared with the question by embedding, after a lexical cut
 
     def __init__(self, lexical: LexicalIndex, embeddings=None) -> None:
         self.lexical = lexical
@@ -140,6 +160,7 @@ class ExtractiveComposer:
             return []
         wants_number = bool(re.search(r"\bhow (?:many|much)\b|\bnumber of\b|\btoll\b|\bfigure\b", question, re.I))
         wants_date = bool(re.search(r"\bwhen\b|\bwhat (?:day|date|year|month)\b", question, re.I))
+        wants_money = bool(re.search(r"\bhow much (?:money|compensation|did .* (?:pay|lose|cost))|\bhow much did\b.*\b(?:pay|lose|cost)\b", question, re.I))
         wants_duration = bool(re.search(r"\bhow long\b", question, re.I))
         wants_name = bool(re.search(r"^\s*(?:who|which|whom|whose)\b|\bname of\b|\bwhat (?:was|is) the name\b", question, re.I))
         question_words = set(re.findall(r"[\w\-]+", question.lower()))
@@ -153,10 +174,13 @@ class ExtractiveComposer:
                 report_tokens[doc_id] = set(tokenize([hit.passage.title + "\n" + documents[doc_id]])[0])
             tokens_of_report = report_tokens[doc_id]
             report_coverage = sum(w for t, w in weights.items() if t in tokens_of_report) / total
-            anchor_coverage = (len(anchors & tokens_of_report) / len(anchors)) if anchors else 1.0
+            anchor_coverage = (
+                sum(_shares_prefix(a, tokens_of_report) for a in anchors) / len(anchors) if anchors else 1.0
+            )
             # A count the report gives for something else is not an answer: if the report
             # speaks of the counted thing, the quote must give a number of it.
-            strict_quantity = noun is not None and (noun in tokens_of_report or noun in PEOPLE)
+            strict_quantity = noun is not None
+            counted_in_report = noun is None or noun in PEOPLE or bool(noun_group(noun) & tokens_of_report)
             spans = spans_in(documents[doc_id], hit.passage.start, hit.passage.end)
             for span, span_tokens in zip(spans, tokenize([s.text for s in spans])):
                 coverage = sum(w for t, w in weights.items() if t in span_tokens) / total
@@ -170,8 +194,10 @@ class ExtractiveComposer:
                 if wants_name and not any(
                     w.lower() not in question_words for w in re.findall(r"\b[A-Z][\w\-]+", span.text)[1:]
                 ):
-                    score *= 0.7
-                quantity = not strict_quantity or states_quantity(span.text, noun)
+                    score *= 0.5
+                quantity = counted_in_report and (not strict_quantity or states_quantity(span.text, noun))
+                if wants_money and not _MONEY.search(span.text):
+                    quantity = False
                 if not quantity:
                     score *= 0.8
                 score += 0.02 / n  # earlier-ranked passages win ties
@@ -183,6 +209,7 @@ class ExtractiveComposer:
             vectors = self.embeddings.embed_matrix([s.span.text for s in top])
             for s, similarity in zip(top, vectors @ question_vector):
                 s.similarity = float(similarity)
+                s.lexical_score = s.score
                 s.score = SIMILARITY_WEIGHT * s.similarity + (1 - SIMILARITY_WEIGHT) * s.score
             top.sort(key=lambda s: s.score, reverse=True)
         return top
