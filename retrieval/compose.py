@@ -74,7 +74,9 @@ _COUNTED = re.compile(r"\bhow many\s+(?:of\s+the\s+|more\s+)?(?P<noun>(?:[A-Za-z
 _NUMBER_TOKEN = re.compile(r"^(?:\d[\d,.]*|" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds?|thousands?|several|scores?)$", re.I)
 
 
-_DANGLING = re.compile(r"(?:\s+(?:according|to|said|of|the|and|by|in|at|on))+$")
+# A window that ends inside an attribution ("... according to the Syrian state news")
+# is cut back before it; attribution_tail then quotes the whole attribution.
+_DANGLING = re.compile(r"(?:\s+according\s+to(?:\s+\S+){0,6}|\s+(?:according|to|said|of|the|and|by|in|at|on))+$")
 
 
 def _same_claim(a: str, b: str) -> bool:

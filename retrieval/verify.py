@@ -88,6 +88,30 @@ def sentences_of(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
 
 
+def claims_of(text: str) -> list[tuple[int, str, list[int]]]:
+    """(line number, sentence, markers it rests on). A citation at the end of a run of
+    sentences ("A. B [1]") covers the run; a marker alone after a full stop belongs to
+    the sentence before it."""
+    claims: list[tuple[int, str, list[int]]] = []
+    for line_number, line in enumerate(text.split("\n")):
+        sentences: list[str] = []
+        for sentence in _SENTENCE.split(line):
+            sentence = sentence.strip()
+            if not sentence:
+                continue
+            if sentences and not MARKER.sub("", sentence).strip(" .,;:"):
+                sentences[-1] += " " + sentence
+            else:
+                sentences.append(sentence)
+        markers = [sorted({int(n) for n in MARKER.findall(s)}) for s in sentences]
+        for i, sentence in enumerate(sentences):
+            own = markers[i] or next((m for m in markers[i + 1 :] if m), None) or next(
+                (m for m in reversed(markers[:i]) if m), []
+            )
+            claims.append((line_number, sentence, own))
+    return claims
+
+
 def best_quote(document: str, hit: Hit, claim: str) -> Span:
     """The span of the cited passage that shares most with the claim citing it;
     numbers count double. Always an exact span of the stored report."""
@@ -133,27 +157,36 @@ def verify(draft: Draft, hits: list[Hit], documents: dict[str, str]) -> tuple[st
     kept: list[tuple[str, list[int]]] = []
     all_cited = sorted({int(n) for n in MARKER.findall(text)})
     seen: set[str] = set()
-    for sentence in sentences_of(text):
+    kept_lines: dict[int, list[tuple[str, list[int]]]] = {}
+    for line_number, sentence, own in claims_of(text):
         claim = MARKER.sub("", sentence).strip()
         if claim.lower() in seen:
             report.dropped.append(Dropped(sentence, "repeats an earlier sentence"))
             continue
         seen.add(claim.lower())
-        own = sorted({int(n) for n in MARKER.findall(sentence)})
         if not own and (not all_cited or unsupported_facts(claim, "")):
-            # Figures and names need a citation of their own; a connective sentence
-            # ("The reports differ:") may lean on the answer's citations.
+            # Figures and names need a citation; a connective sentence ("The reports
+            # differ:") may lean on the answer's citations.
             report.dropped.append(Dropped(sentence, "states facts without citing a passage"))
             continue
         cited = own or all_cited
         support = " ".join(_support(draft, hits, documents, n) for n in cited)
-        missing = unsupported_facts(MARKER.sub("", sentence), support)
+        missing = unsupported_facts(claim, support)
         if missing:
             report.dropped.append(
                 Dropped(sentence, f"not in the cited passages {cited}: {', '.join(dict.fromkeys(missing))}")
             )
             continue
-        kept.append((sentence, sorted({int(n) for n in MARKER.findall(sentence)}) or all_cited))
+        kept_lines.setdefault(line_number, []).append((sentence, own))
+
+    # A line's citation must stay visible on what is left of it.
+    kept: list[tuple[str, list[int]]] = []
+    for sentences in kept_lines.values():
+        text_of_line = " ".join(s for s, _ in sentences)
+        markers = sorted({n for _, own in sentences for n in own})
+        if markers and not MARKER.search(sentences[-1][0]):
+            text_of_line += "".join(f" [{n}]" for n in markers if f"[{n}]" not in text_of_line)
+        kept.append((text_of_line, markers or all_cited))
 
     if not any(MARKER.search(sentence) for sentence, _ in kept):
         for sentence, _ in kept:
