@@ -19,10 +19,12 @@ BEFORE_CHARS = 300
 _CAP = r"(?:[A-Z][\w'’.\-]*|al-[A-Z][\w\-]*)"
 _JOIN = r"(?:of|for|the|and|al|de|state|news|agency|regional|office|local|official|spokesman|spokeswoman|director|minister|ministry|police|command|source|sources|group|monitor)"
 _NAME = rf"{_CAP}(?:\s+(?:{_JOIN}\s+)*{_CAP}){{0,8}}"
+# Lower-case words that finish a source's name: "the Greek coast guard", "Gujarat police".
+_ROLE = r"(?:coast guard|police|officials?|sources?|activists?|residents?|witnesses|authorities|army|forces|media|monitor|ministry)\b"
 _SPEECH = r"(?:said|says|told|reported|stated|announced|added|confirmed|claimed|reports|wrote|quoted)"
 
 _PATTERNS = [
-    re.compile(rf"\baccording to (?:the |a |an )?(?P<name>(?:[a-z]+\s+){{0,4}}{_NAME})"),
+    re.compile(rf"\baccording to (?:the |a |an )?(?P<name>(?:[a-z]+\s+){{0,4}}{_NAME}(?:\s+{_ROLE})?)"),
     re.compile(rf"\b(?:reported|quoted|cited|announced) by (?:the )?(?P<name>{_NAME})"),
     re.compile(rf"\b{_SPEECH} (?P<name>{_NAME})(?=\s+(?:[a-z]|$)|[,.;]|$)"),
     re.compile(rf"(?P<name>{_NAME}) (?:{_SPEECH})\b"),

@@ -191,12 +191,16 @@ class ReportIndex:
                 if doc_id not in reports and origin not in failed and in_scope(origin)
             ]
             self._sweep_orphans()
-            self._write(to_write, known, summary, progress)
-            if moved:
-                self.catalog.set_origins(moved)
-            if gone:
-                self.vectors.delete(self.catalog.remove_reports(gone))
-                summary.removed = sorted(gone)
+            self.lexical.held = True
+            try:
+                self._write(to_write, known, summary, progress)
+                if moved:
+                    self.catalog.set_origins(moved)
+                if gone:
+                    self.vectors.delete(self.catalog.remove_reports(gone))
+                    summary.removed = sorted(gone)
+            finally:
+                self.lexical.held = False
             if summary.changed or rebuild:
                 self.lexical.rebuild()
             else:
@@ -218,7 +222,7 @@ class ReportIndex:
         for start in range(0, len(reports), REPORTS_PER_BATCH):
             batch = reports[start : start + REPORTS_PER_BATCH]
             split = {r.doc_id: split_report(r, splitter) for r in batch}
-            self.vectors.add([p for ps in split.values() for p in ps], {r.doc_id: r.title for r in batch})
+            self.vectors.add([p for ps in split.values() for p in ps], {r.doc_id: r for r in batch})
             stale: list[str] = []
             for report in batch:
                 stale += self.catalog.replace_report(report, split[report.doc_id])

@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -43,7 +44,9 @@ class LexicalIndex:
     def __init__(self, folder: Path, catalog: Catalog) -> None:
         self.folder = folder
         self.catalog = catalog
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the installed model
+        self._build_lock = threading.Lock()  # one load or rebuild at a time
+        self.held = False  # set while this process's ingest is writing
         self._model: bm25s.BM25 | None = None
         self._chunk_ids: list[str] = []
         self._positions: dict[str, int] = {}
@@ -52,6 +55,10 @@ class LexicalIndex:
 
     def rebuild(self) -> None:
         """Rebuild from the catalog and replace the saved index atomically."""
+        with self._build_lock:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
         generation = self.catalog.generation
         rows = self.catalog.all_passages()
         chunk_ids = [r[0] for r in rows]
@@ -63,18 +70,16 @@ class LexicalIndex:
         for passage_tokens in tokens:
             for token in set(passage_tokens):
                 frequencies[token] = frequencies.get(token, 0) + 1
-        fresh = self.folder.with_name(self.folder.name + ".new")
-        shutil.rmtree(fresh, ignore_errors=True)
-        fresh.mkdir(parents=True)
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        fresh = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=self.folder.name + ".new-"))
         if rows:
             model.save(str(fresh), show_progress=False)
         (fresh / "chunk_ids.json").write_text(
             json.dumps({"generation": generation, "chunk_ids": chunk_ids, "frequencies": frequencies})
         )
-        old = self.folder.with_name(self.folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
+        old = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=self.folder.name + ".old-"))
         if self.folder.exists():
-            os.replace(self.folder, old)
+            os.replace(self.folder, old / "index")
         os.replace(fresh, self.folder)
         shutil.rmtree(old, ignore_errors=True)
         self._install(model if rows else None, chunk_ids, generation, frequencies)
@@ -103,12 +108,18 @@ class LexicalIndex:
 
     def ensure_current(self) -> None:
         """Load the saved index, or rebuild it if it lags behind the catalog (another
-        process ingested, or an ingest died before saving it)."""
+        process ingested, or an ingest died before saving it). While this process is
+        ingesting, searches keep the index they have: the ingest rebuilds once at the end."""
         if self._generation == self.catalog.generation:
             return
-        if not self._load():
-            log.info("rebuilding the BM25 index from the catalog")
-            self.rebuild()
+        if self.held and self._generation >= 0:
+            return
+        with self._build_lock:
+            if self._generation == self.catalog.generation:
+                return
+            if not self._load():
+                log.info("rebuilding the BM25 index from the catalog")
+                self._rebuild()
 
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """(chunk_id, BM25 score) best first; only passages sharing a term with the query."""

@@ -17,6 +17,7 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_core.embeddings import Embeddings
 
 from retrieval.chunking import Passage
+from retrieval.documents import Report
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +64,18 @@ class VectorStore:
                 "set EMBEDDINGS back, or run `incident-bot ingest --rebuild` to re-index with the new one"
             )
 
-    def add(self, passages: list[Passage], titles: dict[str, str]) -> None:
+    def add(self, passages: list[Passage], reports: dict[str, Report]) -> None:
         if not passages:
             return
         # The title gives short passages their context ("...killed 17" of which incident).
-        vectors = self.embeddings.embed_documents([f"{titles[p.doc_id]}\n{p.text}" for p in passages])
+        vectors = self.embeddings.embed_documents([f"{reports[p.doc_id].title}\n{p.text}" for p in passages])
         for start in range(0, len(passages), WRITE_BATCH):
             batch = passages[start : start + WRITE_BATCH]
             self.collection.upsert(
                 ids=[p.chunk_id for p in batch],
                 embeddings=vectors[start : start + WRITE_BATCH],
                 documents=[p.text for p in batch],
-                metadatas=[{"doc_id": p.doc_id, "position": p.position, "start": p.start, "end": p.end} for p in batch],
+                metadatas=[_metadata(p, reports[p.doc_id]) for p in batch],
             )
 
     def delete(self, chunk_ids: list[str]) -> None:
@@ -97,3 +98,19 @@ class VectorStore:
             query_embeddings=[vector], n_results=max(1, k), where=where, include=["distances"]
         )
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
+
+
+def _metadata(passage: Passage, report: Report) -> dict:
+    """What a passage carries in Chroma, so the store is readable on its own (Chroma
+    rejects None values, so absent fields are left out)."""
+    values = {
+        "doc_id": passage.doc_id,
+        "position": passage.position,
+        "start": passage.start,
+        "end": passage.end,
+        "title": report.title,
+        "source": report.source,
+        "published": report.published,
+        "url": report.url,
+    }
+    return {k: v for k, v in values.items() if v is not None}
