@@ -1,0 +1,431 @@
+"""What the bot does for each thing a user does: one handler per action, and one error
+handler. ``bot.app.build_application`` wires them up.
+
+Handlers reach the engine and the bot's state through ``context.bot_data`` (keys below)
+and run every blocking call (engine, SQLite, files) in a thread with
+``asyncio.to_thread``, so one slow answer or a long /reload never holds up other chats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.access import (
+    PrivacyNotices,
+    addressed_to_bot,
+    chat_allowed,
+    command_argument,
+    command_for_bot,
+    is_admin,
+    mentions_bot,
+    replies_to_bot,
+    without_mention,
+)
+from bot.conversations import AnsweredQuestion, RecentAnswers, thread_after
+from bot.feedback_store import FeedbackStore
+from bot.telegram_format import (
+    answer_messages,
+    as_plain_text,
+    escape,
+    help_message,
+    ingest_message,
+    sources_page,
+    stats_message,
+    upload_message,
+)
+from bot.uploads import UploadRejected, add_upload, check_before_download, human_size
+from retrieval.documents import SUPPORTED_SUFFIXES
+from retrieval.engine import Engine
+from retrieval.index import IngestBusyError
+from retrieval.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# context.bot_data keys
+ENGINE = "engine"
+SETTINGS = "settings"
+FEEDBACK = "feedback"
+ANSWERS = "answers"
+INDEX_LOCK = "index_lock"  # one /reload or upload at a time
+ENGINE_SLOTS = "engine_slots"  # a semaphore: questions answered at once
+STARTED_AT = "started_at"
+PRIVACY_NOTICES = "privacy_notices"
+
+# Answering is CPU-bound: more at once only slows each down, and leaving the rest of the
+# default thread pool free keeps quick calls (SQLite, stats) from queueing behind answers.
+ENGINE_CONCURRENCY = 4
+TYPING_REPEAT_SECONDS = 4.0  # Telegram shows "typing…" for about 5 s after each action
+DOWNLOAD_TIMEOUT_SECONDS = 60  # an upload may be up to 20 MB
+FEEDBACK_DATA = re.compile(r"^fb:(up|down):(\d+)$")
+SOURCES_DATA = re.compile(r"^src:(\d+)$")
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+PRIVATE_BOT = "This bot is private."
+ADMINS_ONLY = "Sorry, {what} is for admins only."
+EMPTY_QUESTION = "Send me a question about the reports, e.g. <i>How many people were killed in western Aleppo?</i>"
+ASK_USAGE = "Write your question after the command, e.g. <code>/ask How many people were displaced?</code>"
+TOO_LONG = (
+    "That message is {length} characters long; please keep questions under {limit} characters "
+    "and ask about one thing at a time."
+)
+INDEX_BUSY = "A reload or upload is already running; try again when it has finished."
+TEXT_ONLY = "I can only read text questions (and, from admins, documents). Send your question as a message."
+UNKNOWN_COMMAND = "I don't know that command. Send your question as a message, or see /help."
+UPLOAD_HOW = (
+    "To add a report, send it to me as a file ({suffixes}; up to {limit}). "
+    "I check it, store it in the documents folder and index it."
+)
+VOTE_THANKS = "Thanks for the feedback"
+VOTE_TOO_OLD = "Sorry, that answer is too old to rate."
+SOMETHING_WENT_WRONG = "Sorry, something went wrong while handling that. Please try again in a moment."
+
+
+# sending ----------------------------------------------------------------------
+
+
+async def reply_html(message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> Message:
+    """Sends text as an HTML reply to message, or as plain text if Telegram refuses the HTML."""
+    reply_to = ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
+    try:
+        return await message.reply_text(
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_parameters=reply_to,
+            reply_markup=reply_markup,
+            link_preview_options=NO_PREVIEW,
+        )
+    except BadRequest as e:
+        log.warning("Telegram refused an HTML message (%s); sending it as plain text", e.message)
+        return await message.reply_text(
+            as_plain_text(text),
+            reply_parameters=reply_to,
+            reply_markup=reply_markup,
+            link_preview_options=NO_PREVIEW,
+        )
+
+
+@contextlib.asynccontextmanager
+async def typing_shown(context: ContextTypes.DEFAULT_TYPE, message: Message) -> AsyncIterator[None]:
+    """Shows "typing…" in the message's chat, repeated while the block runs."""
+    done = asyncio.Event()
+    thread_id = message.message_thread_id if message.is_topic_message else None
+
+    async def keep_typing() -> None:
+        while not done.is_set():
+            try:
+                await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING, message_thread_id=thread_id)
+            except TelegramError as e:  # only cosmetic: never let it cost the answer
+                log.debug("could not show typing in chat %s: %s", message.chat_id, e)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), TYPING_REPEAT_SECONDS)
+
+    # Not cancelled at the end: an action already on its way is let through, then it stops.
+    context.application.create_task(keep_typing(), name=f"typing:{message.chat_id}:{message.message_id}")
+    try:
+        yield
+    finally:
+        done.set()
+
+
+def feedback_keyboard(answer_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[
+            InlineKeyboardButton("👍", callback_data=f"fb:up:{answer_id}"),
+            InlineKeyboardButton("👎", callback_data=f"fb:down:{answer_id}"),
+        ]]
+    )
+
+
+def sources_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
+    buttons = []
+    if page > 0:
+        buttons.append(InlineKeyboardButton("◀ Prev", callback_data=f"src:{page - 1}"))
+    if page < pages - 1:
+        buttons.append(InlineKeyboardButton("Next ▶", callback_data=f"src:{page + 1}"))
+    return InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+# access -------------------------------------------------------------------------
+
+
+async def enforce_allowlist(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stops updates from chats outside BOT_ALLOWED_CHAT_IDS; each such chat hears once that the bot is private."""
+    settings: Settings = context.bot_data[SETTINGS]
+    if not settings.bot_allowed_chat_ids:
+        return
+    chat, user = update.effective_chat, update.effective_user
+    if chat is not None and chat_allowed(settings, chat.id, user):
+        return
+    notices: PrivacyNotices = context.bot_data[PRIVACY_NOTICES]
+    if update.callback_query is not None:
+        await update.callback_query.answer(PRIVATE_BOT)
+    elif (
+        chat is not None
+        and update.message is not None
+        and addressed_to_bot(update.message, context.bot.id, context.bot.username)
+        and notices.first_time(chat.id)
+    ):
+        await reply_html(update.message, PRIVATE_BOT)
+    log.info("ignored an update from chat %s: not in BOT_ALLOWED_CHAT_IDS", chat.id if chat else None)
+    raise ApplicationHandlerStop
+
+
+# questions ----------------------------------------------------------------------
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Replies with a cited answer and 👍 / 👎 buttons; a reply to an answer continues its thread."""
+    message = update.effective_message
+    settings: Settings = context.bot_data[SETTINGS]
+    engine: Engine = context.bot_data[ENGINE]
+    answers: RecentAnswers = context.bot_data[ANSWERS]
+    feedback: FeedbackStore = context.bot_data[FEEDBACK]
+    question = question.strip()
+    if not question:
+        await reply_html(message, EMPTY_QUESTION)
+        return
+    if len(question) > settings.max_question_chars:
+        await reply_html(message, TOO_LONG.format(length=len(question), limit=settings.max_question_chars))
+        return
+    earlier = None
+    if replies_to_bot(message, context.bot.id):
+        earlier = answers.replied_to(message.chat_id, message.reply_to_message.message_id)
+    previous = list(earlier.thread) if earlier is not None else []
+
+    started = time.perf_counter()
+    async with typing_shown(context, message):
+        async with context.bot_data[ENGINE_SLOTS]:
+            answer = await asyncio.to_thread(engine.ask, question, previous)
+        answer_id = await asyncio.to_thread(feedback.count_answer, answer.refused)
+    parts = answer_messages(answer)
+    sent = []
+    for number, part in enumerate(parts, start=1):
+        sent.append(await reply_html(message, part, feedback_keyboard(answer_id) if number == len(parts) else None))
+    doc_ids = tuple(c.doc_id for c in answer.citations)
+    answers.add(
+        AnsweredQuestion(
+            answer_id=answer_id,
+            chat_id=message.chat_id,
+            question=question,
+            thread=thread_after(earlier, question),
+            answer_text=answer.text,
+            doc_ids=doc_ids,
+            refused=answer.refused,
+        ),
+        [m.message_id for m in sent],
+    )
+    log.info(
+        "answered chat=%s ms=%d refused=%s sources=%s follow_up=%s messages=%d",
+        message.chat_id,
+        (time.perf_counter() - started) * 1000,
+        answer.refused,
+        ",".join(doc_ids) or "-",
+        bool(previous),
+        len(sent),
+    )
+
+
+async def answer_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answers any text sent in a private chat as a question."""
+    await answer_question(update, context, update.effective_message.text)
+
+
+async def answer_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answers a group message that mentions the bot or replies to it; ignores the rest."""
+    message = update.effective_message
+    if mentions_bot(message, context.bot.username) or replies_to_bot(message, context.bot.id):
+        await answer_question(update, context, without_mention(message.text, context.bot.username))
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answers the question written after /ask (or /ask@<bot>)."""
+    message = update.effective_message
+    question = without_mention(command_argument(message.text), context.bot.username)
+    if not question:
+        await reply_html(message, ASK_USAGE)
+        return
+    await answer_question(update, context, question)
+
+
+async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explains what the bot knows (reports, sources, dates) and how to ask it."""
+    engine: Engine = context.bot_data[ENGINE]
+    stats = await asyncio.to_thread(engine.stats)
+    in_group = update.effective_chat.type != ChatType.PRIVATE
+    await reply_html(update.effective_message, help_message(stats, context.bot.username, in_group))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Points a private chat's unknown /command to /help."""
+    await reply_html(update.effective_message, UNKNOWN_COMMAND)
+
+
+async def ask_for_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Asks for a text question when a private chat sends a photo, sticker or the like."""
+    await reply_html(update.effective_message, TEXT_ONLY)
+
+
+# sources and feedback -------------------------------------------------------------
+
+
+async def list_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Lists the indexed reports, ten a page, with Prev / Next buttons."""
+    engine: Engine = context.bot_data[ENGINE]
+    reports = await asyncio.to_thread(engine.reports)
+    text, page, pages = sources_page(reports, 0)
+    await reply_html(update.effective_message, text, sources_keyboard(page, pages))
+
+
+async def turn_sources_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Replaces the report list with the page the user asked for."""
+    query = update.callback_query
+    engine: Engine = context.bot_data[ENGINE]
+    wanted = int(SOURCES_DATA.match(query.data).group(1))
+    reports = await asyncio.to_thread(engine.reports)
+    text, page, pages = sources_page(reports, wanted)
+    await query.answer()
+    try:
+        await query.edit_message_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=sources_keyboard(page, pages), link_preview_options=NO_PREVIEW
+        )
+    except BadRequest as e:
+        if "not modified" not in e.message.lower():  # pressed twice: the page is already shown
+            raise
+
+
+async def record_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Records a 👍 / 👎 on an answer and thanks the user."""
+    query = update.callback_query
+    vote, answer_id = FEEDBACK_DATA.match(query.data).groups()
+    answered = context.bot_data[ANSWERS].get(int(answer_id))
+    if answered is None:
+        await query.answer(VOTE_TOO_OLD)
+        return
+    feedback: FeedbackStore = context.bot_data[FEEDBACK]
+    await asyncio.to_thread(feedback.record_vote, answered, query.from_user.id, vote)
+    log.info("feedback chat=%s answer=%s vote=%s", answered.chat_id, answered.answer_id, vote)
+    await query.answer(VOTE_THANKS)
+
+
+# admins ---------------------------------------------------------------------------
+
+
+async def reload_documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Re-indexes DOCUMENTS_DIR for an admin and replies with what changed."""
+    message = update.effective_message
+    if not is_admin(context.bot_data[SETTINGS], update.effective_user):
+        await reply_html(message, ADMINS_ONLY.format(what="/reload"))
+        return
+    lock: asyncio.Lock = context.bot_data[INDEX_LOCK]
+    if lock.locked():
+        await reply_html(message, INDEX_BUSY)
+        return
+    engine: Engine = context.bot_data[ENGINE]
+    async with lock:
+        await reply_html(message, "Re-indexing the documents folder…")
+        try:
+            summary = await asyncio.to_thread(engine.ingest)
+        except IngestBusyError:
+            await reply_html(message, "Another ingest (e.g. <code>incident-bot ingest</code>) is running; try again when it has finished.")
+            return
+    log.info("reload by user=%s: %s", update.effective_user.id, summary.line())
+    await reply_html(message, ingest_message(summary, "Reload finished"))
+
+
+async def show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Shows an admin the index size, questions answered, refusals, feedback and uptime."""
+    message = update.effective_message
+    if not is_admin(context.bot_data[SETTINGS], update.effective_user):
+        await reply_html(message, ADMINS_ONLY.format(what="/stats"))
+        return
+    engine: Engine = context.bot_data[ENGINE]
+    feedback: FeedbackStore = context.bot_data[FEEDBACK]
+    stats = await asyncio.to_thread(engine.stats)
+    counts = await asyncio.to_thread(feedback.counts)
+    uptime = time.monotonic() - context.bot_data[STARTED_AT]
+    await reply_html(message, stats_message(stats, counts, uptime))
+
+
+async def explain_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Tells an admin how to add a report (send the file)."""
+    settings: Settings = context.bot_data[SETTINGS]
+    if not is_admin(settings, update.effective_user):
+        await reply_html(update.effective_message, ADMINS_ONLY.format(what="adding documents"))
+        return
+    text = UPLOAD_HOW.format(suffixes=" ".join(SUPPORTED_SUFFIXES), limit=human_size(settings.max_upload_bytes))
+    await reply_html(update.effective_message, text)
+
+
+async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stores a document an admin sends in DOCUMENTS_DIR, indexes it and says what was added."""
+    message = update.effective_message
+    settings: Settings = context.bot_data[SETTINGS]
+    if message.chat.type != ChatType.PRIVATE and not (
+        command_for_bot(message, context.bot.username) or mentions_bot(message, context.bot.username)
+    ):
+        return  # files shared in a group are not for the bot unless the caption says so
+    if not is_admin(settings, update.effective_user):
+        await reply_html(message, ADMINS_ONLY.format(what="adding documents"))
+        return
+    document = message.document
+    try:
+        name = check_before_download(document.file_name, document.file_size, settings.max_upload_bytes)
+    except UploadRejected as e:
+        await reply_html(message, f"Could not add the file: {escape(str(e))}. Nothing was changed.")
+        return
+    lock: asyncio.Lock = context.bot_data[INDEX_LOCK]
+    if lock.locked():
+        await reply_html(message, INDEX_BUSY)
+        return
+    engine: Engine = context.bot_data[ENGINE]
+    async with lock:
+        file = await document.get_file()
+        data = await file.download_as_bytearray(read_timeout=DOWNLOAD_TIMEOUT_SECONDS)
+        try:
+            upload = await asyncio.to_thread(
+                add_upload, engine, settings.documents_dir, name, bytes(data), settings.max_upload_bytes
+            )
+        except UploadRejected as e:
+            log.info("upload %s by user=%s refused: %s", name, update.effective_user.id, e)
+            await reply_html(message, f"Could not add {escape(name)}: {escape(str(e))}. Nothing was changed.")
+            return
+    log.info("upload %s by user=%s: %s", name, update.effective_user.id, upload.summary.line())
+    await reply_html(message, upload_message(upload.name, upload.reports, upload.summary, upload.already_present))
+
+
+# errors ---------------------------------------------------------------------------
+
+
+async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Logs the error with its traceback and tells the user, briefly, that it failed."""
+    if update is None and isinstance(context.error, NetworkError):
+        # polling hiccups: PTB retries getUpdates by itself
+        log.warning("network error while polling Telegram: %s", context.error)
+        return
+    log.error("error while handling update %s", getattr(update, "update_id", None), exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(SOMETHING_WENT_WRONG)
+        elif update.effective_message is not None:
+            await reply_html(update.effective_message, SOMETHING_WENT_WRONG)
+    except TelegramError:
+        log.warning("could not tell chat %s about the error", update.effective_chat and update.effective_chat.id, exc_info=True)

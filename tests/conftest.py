@@ -1,0 +1,125 @@
+"""Shared fixtures: settings isolated from the environment, the real corpus, and a
+deterministic sample of it small enough to index in a test run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from retrieval.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_ROOT.parent / "shared"
+SEED_DIR = REPO_ROOT / "seeds"
+SEED_ID = "000_4690d2a678555c89"
+EVAL_QUESTIONS = REPO_ROOT / "benchmarks" / "eval" / "questions.jsonl"
+CORPUS_FILES = ("incidents-2016.jsonl", "incidents-syria-other-years.jsonl", "postmortems-it.jsonl")
+
+# Besides the ~65 gold reports, this many distractors from each corpus file: ~215 reports,
+# ~900 passages. Embedding runs at ~40 passages a second on an idle 2-core machine, so the
+# sample indexes in ~20 s while every outlet and both Syrian files compete with the gold.
+SAMPLE_OTHERS_PER_FILE = 50
+
+# Everything the settings object reads from the environment: a developer's shell (or CI)
+# must not leak an index folder, a Chroma server or an LLM into the tests.
+SETTINGS_ENV = (
+    "DOCUMENTS_DIR",
+    "DATA_DIR",
+    "CHROMA_URL",
+    "LLM",
+    "LLM_BASE_URL",
+    "LLM_API_KEY",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_BASE_URL",
+    "BOT_ADMIN_IDS",
+    "BOT_ALLOWED_CHAT_IDS",
+    "EMBEDDINGS",
+    "CHUNK_TOKENS",
+)
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    """os.environ without any settings variable, plus overrides: for subprocesses."""
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
+    env.update(overrides)
+    return env
+
+
+def cli(*args: str) -> list[str]:
+    """The `incident-bot` command, run with the interpreter that runs the tests."""
+    return [sys.executable, "-m", "bot.cli", *args]
+
+
+def build_settings(data_dir: Path, documents_dir: Path, **overrides) -> Settings:
+    """Settings from config/settings.toml and the arguments only; for fixtures wider
+    than one test, which cannot use ``make_settings``."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in SETTINGS_ENV:
+            mp.delenv(name, raising=False)
+        return Settings(_env_file=None, data_dir=data_dir, documents_dir=documents_dir, llm="extractive", **overrides)
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in SETTINGS_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, isolated_env: None) -> Callable[..., Settings]:
+    """Settings for an index under tmp_path; keyword arguments override any field."""
+
+    def build(**overrides) -> Settings:
+        values = {
+            "data_dir": tmp_path / "data",
+            "documents_dir": tmp_path / "documents",
+            "llm": "extractive",
+            **overrides,
+        }
+        return Settings(_env_file=None, **values)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    folder = SHARED_DIR / "corpus"
+    assert folder.is_dir(), f"the shared corpus is missing: expected {folder} beside the clone"
+    return folder
+
+
+def eval_questions(*kinds: str) -> list[dict]:
+    with EVAL_QUESTIONS.open(encoding="utf-8") as f:
+        questions = [json.loads(line) for line in f if line.strip()]
+    return [q for q in questions if not kinds or q["kind"] in kinds]
+
+
+def _stable_order(doc_id: str) -> str:
+    return hashlib.sha256(doc_id.encode()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def corpus_sample(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
+    """A JSONL of real reports: every gold report of the paraphrase and factoid questions,
+    plus SAMPLE_OTHERS_PER_FILE others from each corpus file (chosen by a hash of the id,
+    so every run indexes the same sample). The seed is not in it: index ``seeds/`` too."""
+    gold = {d for q in eval_questions("paraphrase", "factoid") for d in q["gold_doc_ids"]}
+    lines: list[str] = []
+    for name in CORPUS_FILES:
+        records = [
+            (json.loads(line)["id"], line.rstrip("\n"))
+            for line in (corpus_dir / name).read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        lines += [line for doc_id, line in records if doc_id in gold]
+        others = sorted((r for r in records if r[0] not in gold), key=lambda r: _stable_order(r[0]))
+        lines += [line for _, line in others[:SAMPLE_OTHERS_PER_FILE]]
+    path = tmp_path_factory.mktemp("corpus_sample") / "sample.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
