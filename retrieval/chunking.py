@@ -50,16 +50,19 @@ def chunk_id_for(report: Report, position: int) -> str:
 
 def split_report(report: Report, splitter: RecursiveCharacterTextSplitter) -> list[Passage]:
     passages: list[Passage] = []
-    cursor = 0
+    cursor, covered = 0, 0
     for position, piece in enumerate(splitter.split_text(report.text)):
-        # Search from just after the previous chunk's start: reports repeat sentences
-        # (FA-KES repeats the lead), so the first occurrence may be the wrong one.
+        # Reports repeat sentences (FA-KES repeats the lead), so the first occurrence
+        # after the previous chunk may be the wrong one: each chunk starts after the
+        # previous one starts and reaches past where it ended.
         start = report.text.find(piece, cursor)
+        while start >= 0 and start + len(piece) <= covered:
+            start = report.text.find(piece, start + 1)
         if start < 0:
-            start = report.text.find(piece)
+            start = report.text.find(piece, cursor)
         if start < 0:  # the splitter only drops white space; this would be a bug
             raise AssertionError(f"chunk {position} of {report.doc_id} is not a span of its text")
         end = start + len(piece)
         passages.append(Passage(chunk_id_for(report, position), report.doc_id, position, start, end, piece))
-        cursor = start + 1
+        cursor, covered = start + 1, max(covered, end)
     return passages

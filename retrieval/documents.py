@@ -19,6 +19,8 @@ from typing import Any, Iterator
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 TITLE_MAX_CHARS = 120
+# What PDF and Word writers put in the title field when nobody set one.
+PLACEHOLDER_TITLES = {"untitled", "(anonymous)", "anonymous", "document", "title", "(untitled)"}
 
 
 class DocumentError(ValueError):
@@ -126,6 +128,8 @@ def _load_pdf(path: Path) -> tuple[str, str | None]:
         reader = PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
         title = reader.metadata.title if reader.metadata else None
+        if title and title.strip().lower() in PLACEHOLDER_TITLES:
+            title = None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
         raise DocumentError(f"{path.name}: not a readable PDF ({e})") from e
     return "\n\n".join(pages), title
@@ -142,7 +146,10 @@ def _load_docx(path: Path) -> tuple[str, str | None]:
     except Exception as e:  # zipfile.BadZipFile and lxml errors from a damaged file
         raise DocumentError(f"{path.name}: not a readable Word document ({e})") from e
     paragraphs = [p.text for p in document.paragraphs]
-    return "\n\n".join(paragraphs), document.core_properties.title or None
+    title = document.core_properties.title
+    if title and title.strip().lower() in PLACEHOLDER_TITLES:
+        title = None
+    return "\n\n".join(paragraphs), title or None
 
 
 def _load_markdown(path: Path) -> tuple[str, str | None]:
