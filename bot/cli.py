@@ -30,12 +30,12 @@ def _settings():
         raise SystemExit(f"incident-bot: invalid settings:\n{e}") from e
 
 
-def _engine(settings):
+def _engine(settings, rebuild: bool = False):
     from retrieval.engine import Engine
     from retrieval.vector_store import IndexMismatchError
 
     try:
-        return Engine(settings)
+        return Engine(settings, rebuild=rebuild)
     except (IndexMismatchError, ConnectionError, ValueError) as e:
         raise SystemExit(f"incident-bot: {e}") from e
 
@@ -45,7 +45,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from retrieval.index import IngestBusyError
 
     settings = _settings()
-    engine = _engine(settings)
+    engine = _engine(settings, rebuild=args.rebuild)
     try:
         summary = engine.ingest([Path(p) for p in args.paths] or None, rebuild=args.rebuild, progress=True)
     except (DocumentError, IngestBusyError) as e:

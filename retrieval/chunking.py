@@ -2,7 +2,9 @@
 ``chunk_tokens`` cl100k tokens, each an exact span of the report's stored text.
 
 LangChain's recursive splitter does the splitting (paragraphs, then sentence ends, then
-words, so punctuation-stripped text still splits between words); we only locate each
+words, so punctuation-stripped text still splits between words). It overlaps whole
+pieces only, so punctuated reports overlap by sentences when sentences are short, and
+unpunctuated ones (the seed) by about ``overlap_tokens`` of words. We only locate each
 chunk in the report to keep the offsets that let a quote be traced back. A chunk never
 crosses from one report into another because reports are split one at a time.
 """

@@ -35,11 +35,12 @@ SUMMARY_REJECTED = "The model's summary did not pass verification against the re
 
 
 class Engine:
-    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None) -> None:
-        """chat_model overrides the model named by settings.llm (tests pass fakes)."""
+    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None, rebuild: bool = False) -> None:
+        """chat_model overrides the model named by settings.llm (tests pass fakes);
+        rebuild lets ``ingest(rebuild=True)`` replace an index built by another embedder."""
         self.settings = settings
         embeddings = make_embeddings(settings.embeddings)
-        self.index = ReportIndex(settings, embeddings, embedder_id(settings.embeddings, embeddings))
+        self.index = ReportIndex(settings, embeddings, embedder_id(settings.embeddings, embeddings), rebuild=rebuild)
         self.retriever = HybridRetriever(index=self.index, k=settings.top_k)
         self.extractive = ExtractiveComposer(
             self.index.lexical, embeddings if hasattr(embeddings, "embed_matrix") else None

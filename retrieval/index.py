@@ -99,13 +99,17 @@ class Hit:
 
 
 class ReportIndex:
-    def __init__(self, settings: Settings, embeddings: Embeddings, embedder_id: str) -> None:
+    def __init__(self, settings: Settings, embeddings: Embeddings, embedder_id: str, rebuild: bool = False) -> None:
+        """rebuild: the next ingest re-indexes everything, so an index built by another
+        embedder may be replaced rather than refused."""
         self.settings = settings
         folder = settings.index_dir
         folder.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(folder / "catalog.sqlite3")
         self._check_chunking()
-        self.vectors = VectorStore(connect(settings.chroma_url, folder / "chroma"), embeddings, embedder_id)
+        self.vectors = VectorStore(
+            connect(settings.chroma_url, folder / "chroma"), embeddings, embedder_id, replace=rebuild
+        )
         self.lexical = LexicalIndex(folder / "bm25", self.catalog)
         self._lock_path = folder / "ingest.lock"
         self._thread_lock = threading.Lock()

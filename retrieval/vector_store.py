@@ -49,20 +49,32 @@ def connect(chroma_url: str, folder: Path) -> chromadb.api.ClientAPI:
 
 
 class VectorStore:
-    def __init__(self, client: chromadb.api.ClientAPI, embeddings: Embeddings, embedder_id: str) -> None:
+    def __init__(
+        self, client: chromadb.api.ClientAPI, embeddings: Embeddings, embedder_id: str, replace: bool = False
+    ) -> None:
+        """replace: start an empty collection when the existing one was built by another
+        embedder (``ingest --rebuild``) instead of refusing."""
         self.embeddings = embeddings
         self.embedder_id = embedder_id
-        self.collection = client.get_or_create_collection(
-            COLLECTION,
-            embedding_function=None,
-            metadata={"embedder": embedder_id, "hnsw:space": "cosine"},
-        )
+        self.collection = self._open(client)
         built_by = (self.collection.metadata or {}).get("embedder")
+        if built_by != embedder_id and replace:
+            log.warning("dropping the vectors built by %s to re-index with %s", built_by, embedder_id)
+            client.delete_collection(COLLECTION)
+            self.collection = self._open(client)
+            built_by = embedder_id
         if built_by != embedder_id:
             raise IndexMismatchError(
                 f"the index was built with embedder {built_by!r} but {embedder_id!r} is configured; "
                 "set EMBEDDINGS back, or run `incident-bot ingest --rebuild` to re-index with the new one"
             )
+
+    def _open(self, client: chromadb.api.ClientAPI):
+        return client.get_or_create_collection(
+            COLLECTION,
+            embedding_function=None,
+            metadata={"embedder": self.embedder_id, "hnsw:space": "cosine"},
+        )
 
     def add(self, passages: list[Passage], reports: dict[str, Report]) -> None:
         if not passages:
