@@ -146,6 +146,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of the unchanged re-ingest")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--details", type=Path, help="write per-question results (JSON Lines) here")
+    parser.add_argument("--llm", default="extractive", help="evaluate answers from this model (LangChain id)")
+    parser.add_argument("--llm-base-url", default="", help="OpenAI-compatible server for --llm")
+    parser.add_argument("--sample", type=int, default=0, help="evaluate answers on every n-th question only (0: all)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -156,7 +159,7 @@ def main() -> None:
     if args.overlap is not None:
         overrides["chunk_overlap_tokens"] = args.overlap
     with tempfile.TemporaryDirectory(prefix="incident-bench-") as data_dir:
-        settings = Settings(data_dir=Path(data_dir), llm="extractive", **overrides)
+        settings = Settings(_env_file=None, data_dir=Path(data_dir), llm="extractive", **overrides)
         engine = Engine(settings)
         started = time.perf_counter()
         summary = engine.ingest(paths)
@@ -180,10 +183,17 @@ def main() -> None:
         print()
         print(markdown(f"Query latency over {len(queries)} queries (embedding included)", latency(engine, queries), 1))
         print(markdown(f"Retrieval quality ({sum(1 for q in questions if q['gold_doc_ids'])} answerable questions, document level)", retrieval_quality(engine, questions)))
-        metrics, rows = answer_quality(engine, questions)
-        print(f"### Answers, extractive composer ({len(questions)} questions)\n\n| measure | value |\n|---|---|")
+        answering = engine
+        if args.llm != "extractive":
+            answering = Engine(settings.model_copy(update={"llm": args.llm, "llm_base_url": args.llm_base_url, "llm_timeout_seconds": 300}))
+        evaluated = questions[:: args.sample] if args.sample else questions
+        started = time.perf_counter()
+        metrics, rows = answer_quality(answering, evaluated)
+        per_question = (time.perf_counter() - started) / len(evaluated) * 1000
+        print(f"### Answers, {args.llm} composer ({len(evaluated)} questions)\n\n| measure | value |\n|---|---|")
         for name, value in metrics.items():
             print(f"| {name} | {value:.3f} |")
+        print(f"| mean time per answer | {per_question:.0f} ms |")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"\npeak memory (max RSS): {peak:.0f} MB")
         if args.details:

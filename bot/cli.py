@@ -18,8 +18,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-log = logging.getLogger("incident_bot")
-
 
 def _settings():
     from retrieval.settings import Settings
@@ -44,6 +42,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from retrieval.documents import DocumentError
     from retrieval.index import IngestBusyError
 
+    if args.rebuild and args.paths:
+        print("incident-bot: --rebuild re-indexes DOCUMENTS_DIR as a whole; give no PATH", file=sys.stderr)
+        return 2
     settings = _settings()
     engine = _engine(settings, rebuild=args.rebuild)
     try:
@@ -65,35 +66,45 @@ def _ensure_indexed(engine) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from bot.render import answer_as_text
+    from retrieval.index import SearchFilter
 
     settings = _settings()
     engine = _engine(settings)
     _ensure_indexed(engine)
+    where = SearchFilter(args.source, args.since, args.until)
     if args.question:
         questions = [" ".join(args.question)]
     elif sys.stdin.isatty():
-        return _console(engine, args.json)
+        return _console(engine, args.json, where)
     else:
         questions = (line.strip() for line in sys.stdin)
     for question in questions:
-        if not question:
-            continue
-        if len(question) > settings.max_question_chars:
-            print(f"incident-bot: question longer than {settings.max_question_chars} characters skipped", file=sys.stderr)
-            continue
-        answer = engine.ask(question)
-        if args.json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
-        else:
-            print(answer_as_text(answer) + "\n", flush=True)
+        if question:
+            _answer(engine, question, args.json, where)
     return 0
 
 
-def _console(engine, as_json: bool) -> int:
-    """Interactive questions on a terminal until an empty line or Ctrl-D."""
+def _answer(engine, question: str, as_json: bool, where) -> None:
+    """Print the answer to one question, or say why there is none, in the chosen format."""
     from bot.render import answer_as_text
 
+    limit = engine.settings.max_question_chars
+    if len(question) > limit:
+        message = f"The question is longer than {limit} characters; please shorten it."
+        if as_json:
+            print(json.dumps({"question": question, "answer": message, "refused": True, "citations": [], "error": "too_long"}))
+        else:
+            print(message + "\n", flush=True)
+        return
+    answer = engine.ask(question, where=None if where.empty else where)
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+    else:
+        print(answer_as_text(answer) + "\n", flush=True)
+
+
+def _console(engine, as_json: bool, where) -> int:
+    """Interactive questions on a terminal until an empty line or Ctrl-D."""
     stats = engine.stats()
     print(f"{stats['reports']} reports indexed. Ask a question (empty line to quit).")
     while True:
@@ -104,8 +115,7 @@ def _console(engine, as_json: bool) -> int:
             return 0
         if not question:
             return 0
-        answer = engine.ask(question)
-        print((json.dumps(answer.to_json(), ensure_ascii=False) if as_json else answer_as_text(answer)) + "\n")
+        _answer(engine, question, as_json, where)
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -132,6 +142,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(settings)
 
 
+def _iso_date(value: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected a date like 2016-10-31, got {value!r}") from e
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="incident-bot", description="Cited answers about incident reports.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
@@ -139,13 +158,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="index files and folders (default: DOCUMENTS_DIR)")
     ingest.add_argument("paths", nargs="*", help=".txt .md .html .pdf .docx .jsonl files or folders")
-    ingest.add_argument("--rebuild", action="store_true", help="drop the index and re-index everything")
+    ingest.add_argument(
+        "--rebuild", action="store_true", help="drop the whole index and re-index DOCUMENTS_DIR (no PATH allowed)"
+    )
     ingest.add_argument("--json", action="store_true", help="print the summary as JSON")
     ingest.set_defaults(func=cmd_ingest)
 
     ask = sub.add_parser("ask", help="answer a question (no QUESTION: one per line from stdin)")
     ask.add_argument("question", nargs="*")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--source", help="only reports from this outlet (substring, e.g. Reuters)")
+    ask.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD", help="only reports published on or after this date")
+    ask.add_argument("--until", type=_iso_date, metavar="YYYY-MM-DD", help="only reports published on or before this date")
     ask.set_defaults(func=cmd_ask)
 
     sources = sub.add_parser("sources", help="list the indexed reports")

@@ -1,18 +1,11 @@
-"""Answers as text for people: plain text for the terminal (Telegram HTML is in
-``bot.telegram_format``)."""
+"""Answers as plain text for the terminal (Telegram HTML is ``bot.telegram_format``)."""
 
 from __future__ import annotations
 
 import textwrap
 
-from retrieval.answers import Answer, Citation
-
-
-def describe_source(c: Citation) -> str:
-    parts = [c.source or "unknown outlet"]
-    if c.published:
-        parts.append(c.published)
-    return ", ".join(parts)
+from bot.telegram_format import describe_origin
+from retrieval.answers import Answer
 
 
 def answer_as_text(answer: Answer) -> str:
@@ -23,7 +16,7 @@ def answer_as_text(answer: Answer) -> str:
     if listed:
         lines.append("Sources" if answer.citations else "Closest passages (they do not answer the question)")
     for c in listed:
-        lines.append(f"[{c.n}] {c.title} ({describe_source(c)})")
+        lines.append(f"[{c.n}] {c.title} ({describe_origin(c.source, c.published)})")
         lines += textwrap.wrap(f"\u201c{c.quote}\u201d", width=100, initial_indent="    ", subsequent_indent="    ")
         if c.attributed_to:
             lines.append(f"    according to {c.attributed_to}")

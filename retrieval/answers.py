@@ -73,4 +73,5 @@ class Answer:
             "verification": self.verification.to_json(),
             "notes": self.notes,
             "composer": self.composer,
+            "retrieval_query": self.retrieval_query,
         }

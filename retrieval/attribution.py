@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 AFTER_CHARS = 220
+NAME_SLACK = 80
 BEFORE_CHARS = 300
 
 # A name: capitalised words, allowing a few lower-case joiners ("Syrian Observatory for
@@ -84,7 +85,8 @@ def attribute(document: str, start: int, end: int) -> str | None:
     inside = _find(document[start:end])
     if inside:
         return inside[0][1]
-    after = _find(document[end : end + AFTER_CHARS])
+    # Read past the window so a name is never cut short; keep only matches that begin in it.
+    after = [m for m in _find(document[end : end + AFTER_CHARS + NAME_SLACK]) if m[0] < AFTER_CHARS]
     if after:
         return min(after)[1]
     before_start = max(0, start - BEFORE_CHARS)
@@ -94,8 +96,14 @@ def attribute(document: str, start: int, end: int) -> str | None:
     return None
 
 
+def names_source(document: str, start: int, end: int) -> bool:
+    """Whether the quote document[start:end] itself says who makes the claim, or the
+    words right after it do."""
+    return bool(_find(document[start:end])) or attribution_tail(document, end) is not None
+
+
 _TAIL = re.compile(
-    rf"\W*(?:\S+\s+){{0,5}}?(?:according to|said|reported by|quoted by|told) (?:the |a |an )?(?:[a-z]+\s+){{0,4}}(?P<name>{_NAME})"
+    rf"[^\w\n]*(?:\S+[^\S\n]+){{0,5}}?(?:according to|said|reported by|quoted by|told) (?:the |a |an )?(?:[a-z]+[^\S\n]+){{0,4}}(?P<name>{_NAME})"
 )
 
 
@@ -103,7 +111,7 @@ def attribution_tail(document: str, end: int) -> int | None:
     """If the words right after a quote say who said it ("... according to the Syrian
     Observatory of Human Rights"), the offset where that attribution ends."""
     match = _TAIL.match(document, end, min(len(document), end + AFTER_CHARS))
-    if not match:
+    if not match or "\n" in match.group(0):  # an attribution never crosses a paragraph
         return None
     name = _clean(match.group("name"))
     if not name:

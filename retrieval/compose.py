@@ -8,7 +8,6 @@ with [n] markers. Both are LangChain Runnables with the same input and output.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 
@@ -18,14 +17,13 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from retrieval.attribution import attribute, attribution_tail
+from retrieval.attribution import attribute, attribution_tail, names_source
 from retrieval.index import Hit
 from retrieval.lexical import LexicalIndex, tokenize
 from retrieval.settings import PROMPTS_DIR
 from retrieval.spans import Span, spans_in, trim_fragment_start
 from retrieval.verify import NUMBER_WORDS, Draft
 
-log = logging.getLogger(__name__)
 
 # Tuned on benchmarks/eval (README "Benchmarks"): the best span's score (term coverage
 # and embedding similarity) must reach MIN_SCORE, and its report must contain this share
@@ -48,6 +46,11 @@ QUESTION_TERMS = set(
     )[0]
 )
 _HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds?|thousands?)\b", re.I)
+_ASKS_SOURCE = re.compile(
+    r"\bwho\b.*\b(?:said|says|say|reported|reports|report|told|claimed|claims|announced|confirmed|stated)\b"
+    r"|\baccording to whom\b|\bwhat (?:is|was) the source\b",
+    re.I,
+)
 _MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(?:million|billion|thousand)?\s*(?:dollars|euros|pounds|USD|EUR)\b", re.I)
 _DURATION = re.compile(r"\d[\d,.]*[\s\-]*(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b|\b(?:" + "|".join(NUMBER_WORDS) + r")[\s\-]+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)
 _MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|\d{4})\b")
@@ -67,7 +70,6 @@ class ScoredSpan:
     similarity: float = 0.0
     has_asked_quantity: bool = True
     anchor_coverage: float = 1.0
-    lexical_score: float = 0.0
 
 
 _COUNTED = re.compile(r"\bhow many\s+(?:of\s+the\s+|more\s+)?(?P<noun>(?:[A-Za-z\-]+\s+){0,2}?[A-Za-z\-]+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|died|killed|wounded)\b|\?|$)", re.I)
@@ -155,19 +157,27 @@ class ExtractiveComposer:
         terms = set(tokenize([question])[0]) - QUESTION_TERMS
         return {t: self.lexical.idf(t) for t in terms}
 
-    def score(self, question: str, hits: list[Hit], documents: dict[str, str]) -> list[ScoredSpan]:
+    def score(
+        self, question: str, hits: list[Hit], documents: dict[str, str], focus: str | None = None
+    ) -> list[ScoredSpan]:
+        """Spans best first. question holds the words to look for (a follow-up joined with
+        the questions before it); focus, the latest question, says what kind of answer is
+        wanted (a count of what, a date, a name)."""
         weights = self._weights(question)
         total = sum(weights.values())
         if not total:
             return []
+        asked = question
+        question = focus or question
         wants_number = bool(re.search(r"\bhow (?:many|much)\b|\bnumber of\b|\btoll\b|\bfigure\b", question, re.I))
         wants_date = bool(re.search(r"\bwhen\b|\bwhat (?:day|date|year|month)\b", question, re.I))
         wants_money = bool(re.search(r"\bhow much (?:money|compensation|did .* (?:pay|lose|cost))|\bhow much did\b.*\b(?:pay|lose|cost)\b", question, re.I))
         wants_duration = bool(re.search(r"\bhow long\b", question, re.I))
+        wants_source = bool(_ASKS_SOURCE.search(question))
         wants_name = bool(re.search(r"^\s*(?:who|which|whom|whose)\b|\bname of\b|\bwhat (?:was|is) the name\b", question, re.I))
         question_words = set(re.findall(r"[\w\-]+", question.lower()))
         noun = counted_noun(question)
-        anchors = anchor_terms(question)
+        anchors = anchor_terms(asked)
         report_tokens: dict[str, set[str]] = {}
         scored = []
         for n, hit in enumerate(hits, start=1):
@@ -197,6 +207,8 @@ class ExtractiveComposer:
                     w.lower() not in question_words for w in re.findall(r"\b[A-Z][\w\-]+", span.text)[1:]
                 ):
                     score *= 0.5
+                if wants_source and not names_source(documents[doc_id], span.start, span.end):
+                    score *= 0.6
                 quantity = counted_in_report and (not strict_quantity or states_quantity(span.text, noun))
                 if wants_money and not _MONEY.search(span.text):
                     quantity = False
@@ -207,11 +219,10 @@ class ExtractiveComposer:
         scored.sort(key=lambda s: s.score, reverse=True)
         top = scored[: self.RERANKED]
         if self.embeddings is not None and top:
-            question_vector = self.embeddings.embed_matrix([question])[0]
+            question_vector = self.embeddings.embed_matrix([asked])[0]
             vectors = self.embeddings.embed_matrix([s.span.text for s in top])
             for s, similarity in zip(top, vectors @ question_vector):
                 s.similarity = float(similarity)
-                s.lexical_score = s.score
                 s.score = SIMILARITY_WEIGHT * s.similarity + (1 - SIMILARITY_WEIGHT) * s.score
             top.sort(key=lambda s: s.score, reverse=True)
         return top
@@ -223,8 +234,8 @@ class ExtractiveComposer:
             if s.score >= MIN_SCORE and s.anchor_coverage >= MIN_ANCHOR_COVERAGE and s.has_asked_quantity
         ]
 
-    def compose(self, question: str, hits: list[Hit], documents: dict[str, str]) -> Draft:
-        relevant = self.relevant(self.score(question, hits, documents))
+    def compose(self, question: str, hits: list[Hit], documents: dict[str, str], focus: str | None = None) -> Draft:
+        relevant = self.relevant(self.score(question, hits, documents, focus))
         if not relevant:
             return Draft(text="")
         chosen = [relevant[0]]
@@ -260,9 +271,6 @@ class ExtractiveComposer:
             lines.append(f"{lead}{choice.span.text} [{choice.n}]")
             quotes[choice.n] = choice.span
         return Draft(text="\n".join(lines), quotes=quotes, attributions=attributions)
-
-    def as_runnable(self) -> Runnable:
-        return RunnableLambda(lambda x: self.compose(x["question"], x["hits"], x["documents"]), name="extractive")
 
 
 def format_passages(hits: list[Hit]) -> str:

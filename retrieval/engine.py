@@ -23,7 +23,6 @@ from retrieval.embeddings import embedder_id, make_embeddings
 from retrieval.index import Hit, IngestSummary, ReportIndex, SearchFilter
 from retrieval.retriever import HybridRetriever
 from retrieval.settings import Settings
-from retrieval.spans import spans_in
 from retrieval.verify import Draft, best_quote, citation_for, looks_like_refusal, verify
 
 log = logging.getLogger(__name__)
@@ -106,6 +105,7 @@ class Engine:
 
     def _compose(self, state: dict) -> dict:
         inputs = {"question": state["query"], "hits": state["hits"], "documents": state["documents"]}
+        focus = state["question"] if state["query"] != state["question"] else None
         notes: list[str] = []
         composer = "extractive"
         if self.chat_model is not None and state["hits"]:
@@ -115,10 +115,10 @@ class Engine:
                 composer = "llm"
             except Exception as e:  # provider down, bad key, timeout: answer anyway
                 log.warning("LLM composer failed (%s: %s); answering extractively", type(e).__name__, e)
-                draft = self.extractive.compose(**inputs)
+                draft = self.extractive.compose(**inputs, focus=focus)
                 notes.append(SUMMARY_UNAVAILABLE)
         else:
-            draft = self.extractive.compose(**inputs)
+            draft = self.extractive.compose(**inputs, focus=focus)
         return {**state, "draft": draft, "notes": notes, "composer": composer}
 
     def _verify(self, state: dict) -> Answer:
@@ -130,7 +130,8 @@ class Engine:
         if refused and state["composer"] == "llm" and not looks_like_refusal(draft.text):
             # The model answered but nothing it said survived verification: the passages
             # may still answer, so let the extractive composer try before refusing.
-            fallback = self.extractive.compose(state["query"], hits, documents)
+            focus = state["question"] if state["query"] != state["question"] else None
+            fallback = self.extractive.compose(state["query"], hits, documents, focus=focus)
             fallback_text, fallback_citations, _ = verify(fallback, hits, documents)
             if fallback_citations:
                 text, citations, refused = fallback_text, fallback_citations, False
@@ -164,10 +165,7 @@ class Engine:
                 continue
             seen.add(hit.passage.doc_id)
             document = documents[hit.passage.doc_id]
-            spans = spans_in(document, hit.passage.start, hit.passage.end)
-            span = best_quote(document, hit, query) if spans else None
-            if span is not None:
-                related.append(citation_for(len(related) + 1, hit, document, span))
+            related.append(citation_for(len(related) + 1, hit, document, best_quote(document, hit, query)))
             if len(related) >= RELATED_SHOWN:
                 break
         return related

@@ -95,7 +95,6 @@ class Hit:
     score: float
     dense_rank: int | None = None
     lexical_rank: int | None = None
-    dense_similarity: float | None = None
 
 
 class ReportIndex:
@@ -180,20 +179,10 @@ class ReportIndex:
             if rebuild:
                 self._clear()
             known = self.catalog.fingerprints()
-            scope = [p.resolve() for p in paths]
-
-            def in_scope(origin: str) -> bool:
-                origin_path = Path(origin)
-                return any(origin_path == s or s in origin_path.parents for s in scope)
-
             to_write = [r for r in reports.values() if known.get(r.doc_id, ("",))[0] != r.content_hash]
             summary.unchanged = len(reports) - len(to_write)
             moved = {r.doc_id: r.origin for r in reports.values() if r.doc_id in known and known[r.doc_id][1] != r.origin}
-            gone = [
-                doc_id
-                for doc_id, (_, origin) in known.items()
-                if doc_id not in reports and origin not in failed and in_scope(origin)
-            ]
+            gone = _gone(known, reports, failed, paths)
             self._sweep_orphans()
             self.lexical.held = True
             try:
@@ -255,18 +244,16 @@ class ReportIndex:
         everything = list(self.catalog.fingerprints())
         self.vectors.delete(self.catalog.remove_reports(everything))
         self.vectors.delete(sorted(self.vectors.ids()))
+        self.catalog.set_meta("chunking", f"{self.settings.chunk_tokens}/{self.settings.chunk_overlap_tokens}")
 
     def is_stale(self, paths: list[Path] | None = None) -> bool:
         """Whether the files differ from what is indexed (cheap: hashes only)."""
-        reports, _, failed = self.read([Path(p) for p in (paths or [self.settings.documents_dir])])
+        paths = [Path(p) for p in (paths or [self.settings.documents_dir])]
+        reports, _, failed = self.read(paths)
         known = self.catalog.fingerprints()
         if any(known.get(r.doc_id, ("",))[0] != r.content_hash for r in reports.values()):
             return True
-        scope = [Path(p).resolve() for p in (paths or [self.settings.documents_dir])]
-        return any(
-            doc_id not in reports and origin not in failed and any(Path(origin) == s or s in Path(origin).parents for s in scope)
-            for doc_id, (_, origin) in known.items()
-        )
+        return bool(_gone(known, reports, failed, paths))
 
     # search ----------------------------------------------------------------
 
@@ -295,12 +282,11 @@ class ReportIndex:
             for rank, (chunk_id, _) in enumerate(ranking, start=1):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
         dense_rank = {cid: r for r, (cid, _) in enumerate(dense, start=1)}
-        dense_sim = dict(dense)
         lexical_rank = {cid: r for r, (cid, _) in enumerate(lexical, start=1)}
         best = sorted(fused, key=fused.get, reverse=True)
         stored = self.catalog.passages(best[: k * 2])
         hits = [
-            Hit(stored[cid], fused[cid], dense_rank.get(cid), lexical_rank.get(cid), dense_sim.get(cid))
+            Hit(stored[cid], fused[cid], dense_rank.get(cid), lexical_rank.get(cid))
             for cid in best[: k * 2]
             if cid in stored  # uncommitted leftovers of an interrupted ingest are not answers
         ]
@@ -317,7 +303,22 @@ class ReportIndex:
                         score,
                         dense_rank=rank if dense else None,
                         lexical_rank=None if dense else rank,
-                        dense_similarity=score if dense else None,
                     )
                 )
         return hits
+
+
+def _gone(known: dict[str, tuple[str, str]], found: dict[str, Report], failed: set[str], paths: list[Path]) -> list[str]:
+    """Indexed reports that came from files under paths and are no longer there. Reports
+    of a file that failed to load are kept: a damaged file must not empty the index."""
+    scope = [p.resolve() for p in paths]
+
+    def in_scope(origin: str) -> bool:
+        origin_path = Path(origin)
+        return any(origin_path == s or s in origin_path.parents for s in scope)
+
+    return [
+        doc_id
+        for doc_id, (_, origin) in known.items()
+        if doc_id not in found and origin not in failed and in_scope(origin)
+    ]

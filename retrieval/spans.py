@@ -64,12 +64,3 @@ def trim_fragment_start(text: str, span: Span, max_words: int = 4) -> Span:
         if match.group(0)[:1].isupper():
             return Span(match.start(), span.end, text[match.start() : span.end])
     return span
-
-
-def widen_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Move span ends outwards so no word is cut in half."""
-    while start > 0 and not text[start - 1].isspace():
-        start -= 1
-    while end < len(text) and not text[end].isspace():
-        end += 1
-    return start, end

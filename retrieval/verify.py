@@ -20,7 +20,11 @@ from retrieval.spans import Span, spans_in
 
 MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
+# A figure as written: "1,200", "3.5", "2016-10-31" are one number each, so "200", "5"
+# and "31" are not supported by them; a unit may follow ("5km", "1990s").
+_NUMBER = re.compile(r"(?<![\w.,\-])\d+(?:,\d{3})*(?:\.\d+)?(?:-\d+)*")
+# Text the answer presents as a quotation: it must be in a cited passage word for word.
+_QUOTED = re.compile(r"[\"“]([^\"“”]{12,})[\"”]")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’\-]+")
 _WORD = re.compile(r"[\w']+")
 
@@ -36,7 +40,7 @@ COMMON_CAPITALISED = {
     "The", "A", "An", "According", "In", "On", "At", "It", "This", "That", "These", "Those",
     "They", "He", "She", "We", "I", "There", "However", "Reports", "Report", "Both", "One",
     "Another", "Also", "Some", "No", "Yes", "And", "But", "As", "Up", "By", "For", "Of",
-    "To", "With", "From", "While", "After", "Before", "During", "Since", "Among", "Of",
+    "To", "With", "From", "While", "After", "Before", "During", "Since", "Among",
     "Sources", "Source", "Based", "Per", "If", "When", "Where", "Who", "What", "How",
 }
 REFUSAL_PHRASES = re.compile(
@@ -57,23 +61,32 @@ class Draft:
 
 
 def _normalised_tokens(text: str) -> set[str]:
-    tokens = {t.lower().replace(",", "") for t in _WORD.findall(text)}
-    tokens |= {t.replace(",", "") for t in _NUMBER.findall(text)}
+    """Lower-cased words, plus number words as digits ("eight" -> "8")."""
+    tokens = {t.lower() for t in _WORD.findall(text)}
     return tokens | {NUMBER_WORDS[t] for t in tokens if t in NUMBER_WORDS}
 
 
+def _numbers(text: str) -> set[str]:
+    """Every figure in text, normalised ("1,200" -> "1200"), and number words as digits."""
+    found = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    return found | {NUMBER_WORDS[w] for w in (t.lower() for t in _WORD.findall(text)) if w in NUMBER_WORDS}
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
 def unsupported_facts(sentence: str, support: str) -> list[str]:
-    """Numbers and proper names in sentence that support does not contain."""
+    """Numbers, proper names and quotations in sentence that support does not contain."""
     known = _normalised_tokens(support)
+    figures = _numbers(support)
     missing = []
     for number in _NUMBER.findall(sentence):
-        value = number.replace(",", "").rstrip(".")
-        if value not in known:
+        if number.replace(",", "") not in figures:
             missing.append(number)
-    words = _WORD.findall(sentence)
-    for word in words:
+    for word in _WORD.findall(sentence):
         lower = word.lower()
-        if lower in NUMBER_WORDS and NUMBER_WORDS[lower] not in known and lower not in known:
+        if lower in NUMBER_WORDS and NUMBER_WORDS[lower] not in figures:
             missing.append(word)
     for match in _CAPITALISED.finditer(sentence):
         word = match.group(0)
@@ -81,7 +94,27 @@ def unsupported_facts(sentence: str, support: str) -> list[str]:
             continue
         if word.lower().strip("'’") not in known and word.lower().rstrip("s") not in known:
             missing.append(word)
+    squeezed_support = _squeeze(support)
+    for quoted in _QUOTED.findall(sentence):
+        if _squeeze(quoted).strip(" .,;:") not in squeezed_support:
+            missing.append(f"“{quoted}”")
     return missing
+
+
+_MARKER_LIST = re.compile(r"\[(\d{1,3}(?:\s*[,;–\-]\s*\d{1,3})+)\]")
+
+
+def _split_marker_lists(text: str) -> str:
+    """"[1, 2]" -> "[1][2]", "[1-3]" -> "[1][2][3]", so every citation is checked."""
+
+    def expand(match: re.Match) -> str:
+        numbers: list[int] = []
+        for part in re.split(r"\s*[,;]\s*", match.group(1)):
+            bounds = [int(b) for b in re.split(r"\s*[–\-]\s*", part)]
+            numbers += list(range(bounds[0], bounds[-1] + 1)) if len(bounds) == 2 and bounds[1] - bounds[0] < 10 else bounds
+        return "".join(f"[{n}]" for n in numbers)
+
+    return _MARKER_LIST.sub(expand, text)
 
 
 def sentences_of(text: str) -> list[str]:
@@ -116,10 +149,10 @@ def best_quote(document: str, hit: Hit, claim: str) -> Span:
     """The span of the cited passage that shares most with the claim citing it;
     numbers count double. Always an exact span of the stored report."""
     p = hit.passage
-    claim_tokens = _normalised_tokens(MARKER.sub("", claim))
+    claim_tokens = _normalised_tokens(MARKER.sub("", claim)) | _numbers(claim)
     best, best_score = None, -1.0
     for span in spans_in(document, p.start, p.end):
-        tokens = _normalised_tokens(span.text)
+        tokens = _normalised_tokens(span.text) | _numbers(span.text)
         shared = claim_tokens & tokens
         score = sum(2.0 if t.isdigit() else 1.0 for t in shared) - 0.01 * len(tokens)
         if score > best_score:
@@ -153,8 +186,7 @@ def verify(draft: Draft, hits: list[Hit], documents: dict[str, str]) -> tuple[st
         report.removed_markers.append(n)
         return ""
 
-    text = MARKER.sub(keep_marker, draft.text)
-    kept: list[tuple[str, list[int]]] = []
+    text = MARKER.sub(keep_marker, _split_marker_lists(draft.text))
     all_cited = sorted({int(n) for n in MARKER.findall(text)})
     seen: set[str] = set()
     kept_lines: dict[int, list[tuple[str, list[int]]]] = {}

@@ -158,3 +158,44 @@ def test_json_output_follows_the_contract(seed_data):
     assert set(data) >= {"question", "answer", "refused", "citations"}
     citation = data["citations"][0]
     assert set(citation) == {"n", "doc_id", "title", "source", "published", "url", "quote", "attributed_to"}
+
+
+def test_llm_figure_that_is_only_part_of_a_passage_number_is_dropped(seed_data):
+    # The seed says "Up to 48 people"; "4" and "8" alone are not in it.
+    model = scripted("Up to 48 people were killed [1]. Of them 4 were women [1].")
+    answer = engine_with(seed_data, chat_model=model).ask(CHILDREN)
+    assert "48 people" in answer.text
+    assert "4 were women" not in answer.text
+
+
+def test_llm_invented_quotation_is_dropped_even_when_the_speaker_is_real(seed_data):
+    model = scripted(
+        'Up to 48 people including 17 children have been killed [1]. '
+        'Samah Hadid said "the rebels are committing genocide" [1].'
+    )
+    answer = engine_with(seed_data, chat_model=model).ask(CHILDREN)
+    assert "genocide" not in answer.text
+    assert any("genocide" in d.reason for d in answer.verification.dropped)
+
+
+def test_llm_citation_lists_are_each_checked(seed_data):
+    model = scripted("Up to 48 people including 17 children have been killed [1, 9].")
+    answer = engine_with(seed_data, chat_model=model).ask(CHILDREN)
+    assert answer.verification.removed_markers == [9]
+    assert "[1]" in answer.text and "9" not in answer.text
+
+
+def test_a_follow_up_asking_who_quotes_the_attribution(seed_data):
+    answer = engine_with(seed_data).ask("and who reported it?", previous=["What toxic gas attack happened on 30 October?"])
+    assert not answer.refused
+    assert any("SANA" in (c.attributed_to or "") for c in answer.citations)
+
+
+def test_attribution_never_reads_across_a_paragraph():
+    from retrieval.attribution import attribute, attribution_tail
+
+    document = "Four people were killed in the market\n\nresidents said Amnesty International would investigate"
+    end = document.index("\n")
+    assert attribution_tail(document, end) is None
+    document = "At least 3,800 people were killed, according to the World Health Organization, and more"
+    assert attribute(document, 0, 33) == "World Health Organization"

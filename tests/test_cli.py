@@ -69,3 +69,22 @@ def test_bad_file_is_reported_and_changes_nothing(cli):
     assert result.returncode == 1
     assert "broken.jsonl line 1: missing field(s) text" in result.stderr
     assert "0 added, 0 updated, 0 removed, 1 unchanged" in result.stdout
+
+
+def test_batch_answers_an_overlong_question_with_a_refusal_line(cli):
+    cli("ingest")
+    result = cli("ask", "--json", stdin="x" * 5000 + "\nHow many children were killed in western Aleppo?\n")
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["refused"] and first["error"] == "too_long"
+    assert not second["refused"]
+
+
+def test_rebuild_refuses_a_path(cli):
+    result = cli("ingest", "--rebuild", str(cli.docs))
+    assert result.returncode == 2 and "give no PATH" in result.stderr
+
+
+def test_ask_filters_by_date(cli):
+    cli("ingest")
+    result = cli("ask", "--json", "--since", "2020-01-01", "How many children were killed in western Aleppo?")
+    assert json.loads(result.stdout)["refused"], "the undated seed is outside any date range"
