@@ -97,8 +97,10 @@ def answer_quality(engine: Engine, questions: list[dict]) -> tuple[dict[str, flo
     correct = refused_answerable = refused_unanswerable = 0
     cited = cited_gold = quotes = exact = 0
     who_total = who_right = 0
+    verified_away = 0
     for q in questions:
         answer = engine.ask(q["question"])
+        verified_away += bool(answer.verification.dropped)
         shown = answer.text + " " + " ".join(c.quote for c in answer.citations)
         ok = not answer.refused and any(contains(shown, g) for g in q["gold_answers"])
         for c in answer.citations:
@@ -126,6 +128,8 @@ def answer_quality(engine: Engine, questions: list[dict]) -> tuple[dict[str, flo
         "refusal recall (unanswerable refused)": refused_unanswerable / unanswerable if unanswerable else 0.0,
         "refusal precision": refused_unanswerable / refusals if refusals else 0.0,
         "answerable refused": refused_answerable / len(answerable),
+        # For the extractive composer this must be 0: its spans are verbatim by construction.
+        "answers with sentences dropped by verification": verified_away / len(questions),
     }
     return metrics, rows
 

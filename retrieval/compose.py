@@ -29,7 +29,7 @@ from retrieval.verify import NUMBER_WORDS, Draft
 # and embedding similarity) must reach MIN_SCORE, and its report must contain this share
 # of the question's names, numbers and dates, or the composer refuses.
 MIN_SCORE = 0.45
-MIN_ANCHOR_COVERAGE = 0.67
+MIN_ANCHOR_COVERAGE = 0.66  # two of three
 SIMILARITY_WEIGHT = 0.7  # span score: this much embedding similarity, the rest term coverage
 SECOND_SPAN_RATIO = 0.8  # a second span is quoted when it scores this close to the best
 MAX_SPANS = 2

@@ -25,7 +25,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _NUMBER = re.compile(r"(?<![\w.,\-])\d+(?:,\d{3})*(?:\.\d+)?(?:-\d+)*")
 # Text the answer presents as a quotation: it must be in a cited passage word for word.
 _QUOTED = re.compile(r"[\"“]([^\"“”]{12,})[\"”]")
-_CAPITALISED = re.compile(r"\b[A-Z][\w'’\-]+")
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’]+")  # "Britain-based": each part is a word
 _WORD = re.compile(r"[\w']+")
 
 NUMBER_WORDS = {
