@@ -497,3 +497,19 @@ def test_questions_are_answered_while_an_ingest_runs_and_a_second_ingest_is_refu
     assert len(results) >= 20
     assert all(SEED_ID in ids for ids in results)
     assert engine.stats()["reports"] == 4 + len(incoming)
+
+
+@pytest.mark.slow  # indexes the corpus sample (sample_engine)
+def test_extractive_answers_over_real_reports_are_verbatim_and_pass_verification(sample_engine):
+    """The extractive composer only quotes stored text, so verification must never have
+    to drop one of its sentences; every quote is an exact span of its report."""
+    questions = eval_questions("paraphrase", "factoid")
+    answered = 0
+    for q in questions:
+        answer = sample_engine.ask(q["question"])
+        assert answer.verification.dropped == [], (q["id"], answer.verification.dropped)
+        for c in answer.citations + answer.related:
+            assert sample_engine.index.catalog.report_text(c.doc_id)[c.start : c.end] == c.quote
+        answered += not answer.refused
+    print(f"\nanswered {answered} of {len(questions)} answerable questions")
+    assert answered >= 0.7 * len(questions)
