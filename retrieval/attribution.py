@@ -82,7 +82,9 @@ def _find(text: str) -> list[tuple[int, str]]:
 
 def attribute(document: str, start: int, end: int) -> str | None:
     """Who makes the claim quoted as document[start:end], or None if the report doesn't say."""
-    inside = _find(document[start:end])
+    # A quote may begin inside a name ("Without Borders said ..."): read the name whole.
+    lead = max(0, start - NAME_SLACK)
+    inside = [m for m in _find(document[lead:end]) if lead + m[0] + len(m[1]) > start]
     if inside:
         return inside[0][1]
     # Read past the window so a name is never cut short; keep only matches that begin in it.

@@ -21,7 +21,7 @@ from retrieval.attribution import attribute, attribution_tail, names_source
 from retrieval.index import Hit
 from retrieval.lexical import LexicalIndex, tokenize
 from retrieval.settings import PROMPTS_DIR
-from retrieval.spans import Span, spans_in, trim_fragment_start
+from retrieval.spans import Span, include_leading_name, spans_in, trim_fragment_start
 from retrieval.verify import NUMBER_WORDS, Draft
 
 
@@ -255,7 +255,7 @@ class ExtractiveComposer:
             if choice.n in quotes:  # one quote per passage number
                 continue
             document = documents[hits[choice.n - 1].passage.doc_id]
-            choice.span = trim_fragment_start(document, choice.span)
+            choice.span = include_leading_name(document, trim_fragment_start(document, choice.span))
             dangling = _DANGLING.search(choice.span.text)
             if dangling and dangling.start() > 0:  # "... since the offensive began according"
                 end = choice.span.start + dangling.start()

@@ -54,6 +54,24 @@ def spans_in(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     return spans
 
 
+def include_leading_name(text: str, span: Span, max_words: int = 3) -> Span:
+    """A window that opens inside a name ("Without Borders said") starts at the name
+    ("Doctors Without Borders said")."""
+    start = span.start
+    if not text[start : start + 1].isupper():
+        return span
+    for _ in range(max_words):
+        before = text[:start].rstrip(" ")
+        if len(before) == len(text[:start]) or not before:
+            break  # not separated by a plain space: a line or sentence break
+        word_start = before.rfind(" ") + 1
+        word = before[word_start:]
+        if not word[:1].isupper() or word.endswith((".", "!", "?", ":", '"')):
+            break
+        start = word_start
+    return span if start == span.start else Span(start, span.end, text[start : span.end])
+
+
 def trim_fragment_start(text: str, span: Span, max_words: int = 4) -> Span:
     """A window cut from unpunctuated text often opens mid-sentence ("and civilians On
     30 October ..."); start at the first capitalised word if one comes early."""
