@@ -29,7 +29,7 @@ from retrieval.verify import NUMBER_WORDS, Draft
 # and embedding similarity) must reach MIN_SCORE, and its report must contain this share
 # of the question's names, numbers and dates, or the composer refuses.
 MIN_SCORE = 0.45
-MIN_ANCHOR_COVERAGE = 0.66  # two of three
+MIN_ANCHOR_COVERAGE = 0.75
 SIMILARITY_WEIGHT = 0.7  # span score: this much embedding similarity, the rest term coverage
 SECOND_SPAN_RATIO = 0.8  # a second span is quoted when it scores this close to the best
 MAX_SPANS = 2
@@ -108,6 +108,7 @@ def _shares_prefix(anchor: str, tokens: set[str]) -> bool:
     return any(t[:5] == anchor[:5] for t in tokens)
 
 
+DIRECTIONS = set(tokenize(["eastern western northern southern northeastern northwestern southeastern southwestern"])[0])
 _ANCHOR_SKIP = {"according", "how", "what", "which", "who", "when", "where", "why", "did", "does", "was", "were", "is", "the", "in", "on", "a", "an"}
 
 
@@ -178,6 +179,7 @@ class ExtractiveComposer:
         question_words = set(re.findall(r"[\w\-]+", question.lower()))
         noun = counted_noun(question)
         anchors = anchor_terms(asked)
+        directions = set(tokenize([question])[0]) & DIRECTIONS
         report_tokens: dict[str, set[str]] = {}
         scored = []
         for n, hit in enumerate(hits, start=1):
@@ -210,6 +212,8 @@ class ExtractiveComposer:
                 if wants_source and not names_source(documents[doc_id], span.start, span.end):
                     score *= 0.6
                 quantity = counted_in_report and (not strict_quantity or states_quantity(span.text, noun))
+                if directions and not directions <= set(span_tokens):
+                    quantity = False  # "eastern Aleppo" is not answered by "western Aleppo"
                 if wants_money and not _MONEY.search(span.text):
                     quantity = False
                 if not quantity:
