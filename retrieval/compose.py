@@ -179,7 +179,8 @@ class ExtractiveComposer:
         question_words = set(re.findall(r"[\w\-]+", question.lower()))
         noun = counted_noun(question)
         anchors = anchor_terms(asked)
-        directions = set(tokenize([question])[0]) & DIRECTIONS
+        # A count for "eastern Aleppo" must not come from a quote about "western Aleppo".
+        directions = set(tokenize([question])[0]) & DIRECTIONS if noun else set()
         report_tokens: dict[str, set[str]] = {}
         scored = []
         for n, hit in enumerate(hits, start=1):
@@ -213,7 +214,7 @@ class ExtractiveComposer:
                     score *= 0.6
                 quantity = counted_in_report and (not strict_quantity or states_quantity(span.text, noun))
                 if directions and not directions <= set(span_tokens):
-                    quantity = False  # "eastern Aleppo" is not answered by "western Aleppo"
+                    quantity = False
                 if wants_money and not _MONEY.search(span.text):
                     quantity = False
                 if not quantity:

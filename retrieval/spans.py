@@ -54,11 +54,14 @@ def spans_in(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     return spans
 
 
+_SPEAKER_FIRST = re.compile(r"(?:[A-Z][\w'\-]*\s+){1,3}(?:said|says|told|reported|stated|announced|added)\b")
+
+
 def include_leading_name(text: str, span: Span, max_words: int = 3) -> Span:
     """A window that opens inside a name ("Without Borders said") starts at the name
     ("Doctors Without Borders said")."""
     start = span.start
-    if not text[start : start + 1].isupper():
+    if not _SPEAKER_FIRST.match(span.text):
         return span
     for _ in range(max_words):
         before = text[:start].rstrip(" ")
