@@ -51,6 +51,12 @@ def command_for_bot(message: Message, bot_username: str) -> bool:
     return not at or target.lower() == bot_username.lower()
 
 
+def is_upload_caption(message: Message, bot_username: str) -> bool:
+    """A group file is for the bot when its caption is /upload (or /upload@<this bot>)."""
+    caption = message.caption or ""
+    return command_for_bot(message, bot_username) and caption.split(maxsplit=1)[0].split("@")[0] == "/upload"
+
+
 def addressed_to_bot(message: Message, bot_id: int, bot_username: str) -> bool:
     """Private messages always are; in groups, commands for it, mentions and replies."""
     if message.chat.type == "private":

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 
@@ -32,8 +33,8 @@ from bot.access import (
     addressed_to_bot,
     chat_allowed,
     command_argument,
-    command_for_bot,
     is_admin,
+    is_upload_caption,
     mentions_bot,
     replies_to_bot,
     without_mention,
@@ -213,11 +214,17 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     async with typing_shown(context, message):
         async with context.bot_data[ENGINE_SLOTS]:
             answer = await asyncio.to_thread(engine.ask, question, previous)
-        answer_id = await asyncio.to_thread(feedback.count_answer, answer.refused)
+        try:
+            answer_id = await asyncio.to_thread(feedback.count_answer, answer.refused)
+        except sqlite3.Error:
+            # The answer matters more than the counter: send it without feedback buttons.
+            log.exception("could not count the answer; sending it without feedback buttons")
+            answer_id = None
     parts = answer_messages(answer)
     sent = []
     for number, part in enumerate(parts, start=1):
-        sent.append(await reply_html(message, part, feedback_keyboard(answer_id) if number == len(parts) else None))
+        buttons = feedback_keyboard(answer_id) if number == len(parts) and answer_id is not None else None
+        sent.append(await reply_html(message, part, buttons))
     doc_ids = tuple(c.doc_id for c in answer.citations)
     answers.add(
         AnsweredQuestion(
@@ -378,7 +385,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     message = update.effective_message
     settings: Settings = context.bot_data[SETTINGS]
     if message.chat.type != ChatType.PRIVATE and not (
-        command_for_bot(message, context.bot.username) or mentions_bot(message, context.bot.username)
+        is_upload_caption(message, context.bot.username) or mentions_bot(message, context.bot.username)
     ):
         return  # files shared in a group are not for the bot unless the caption says so
     if not is_admin(settings, update.effective_user):

@@ -642,3 +642,16 @@ async def test_incident_bot_run_indexes_the_documents_and_answers(tmp_path: Path
     assert process.returncode == 0, log
     assert f"answered chat={ANN.id}" in log
     assert SECRET not in log
+
+
+async def test_in_a_group_only_an_upload_caption_or_a_mention_adds_a_file(bot: RunningBot, library: Library) -> None:
+    desk = Chat(-1009, "supergroup", "Desk")
+    bot.stub.send_document(desk, ADMIN, "shared_minutes.txt", b"Minutes\nNothing to index.", "text/plain", caption="/help@incident_test_bot")
+    upload = bot.stub.send_document(
+        desk, ADMIN, "sfax_storm.txt", b"Sfax storm\nA storm damaged 40 fishing boats in Sfax.", "text/plain", caption="/upload"
+    )
+    added = await bot.reply_to(upload)
+
+    assert "Added sfax_storm.txt" in added["message"]["text"]
+    assert (library.documents / "sfax_storm.txt").exists()
+    assert not (library.documents / "shared_minutes.txt").exists()
