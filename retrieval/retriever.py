@@ -39,11 +39,12 @@ class HybridRetriever(BaseRetriever):
     k: int = 6
     where: SearchFilter | None = None
 
-    def hits(self, query: str) -> list[Hit]:
+    def hits(self, query: str, k: int | None = None) -> list[Hit]:
         index: ReportIndex = self.index
-        return index.hybrid(query, self.k, self.where)
+        return index.hybrid(query, k or self.k, self.where)
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
     ) -> list[Document]:
-        return [hit_to_document(h) for h in self.hits(query)]
+        """``retriever.invoke(query, k=3)`` overrides the number of passages."""
+        return [hit_to_document(h) for h in self.hits(query, k)]
