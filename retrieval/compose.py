@@ -82,7 +82,7 @@ _DANGLING = re.compile(r"(?:\s+according\s+to(?:\s+\S+){0,6}|\s+(?:according|to|
 
 
 def _same_claim(a: str, b: str) -> bool:
-    """Reports repeat their lead sentence; do not quote the same words twice."""
+    """Reports repeat their lead sentence; do not quote the same words twice from one."""
     words_a, words_b = set(a.lower().split()), set(b.lower().split())
     return len(words_a & words_b) > 0.5 * min(len(words_a), len(words_b))
 
@@ -253,7 +253,12 @@ class ExtractiveComposer:
                 and candidate.span.start < c.span.end
                 for c in chosen
             )
-            if not overlaps and not any(_same_claim(c.span.text, candidate.span.text) for c in chosen):
+            repeats = any(
+                hits[c.n - 1].passage.doc_id == hits[candidate.n - 1].passage.doc_id
+                and _same_claim(c.span.text, candidate.span.text)
+                for c in chosen
+            )  # another report saying the same with its own figure is worth showing
+            if not overlaps and not repeats:
                 chosen.append(candidate)
         lines, quotes, attributions = [], {}, {}
         for choice in chosen:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -23,14 +24,30 @@ from retrieval.embeddings import embedder_id, make_embeddings
 from retrieval.index import Hit, IngestSummary, ReportIndex, SearchFilter
 from retrieval.retriever import HybridRetriever
 from retrieval.settings import Settings
-from retrieval.verify import Draft, best_quote, citation_for, looks_like_refusal, verify
+from retrieval.verify import Draft, best_quote, citation_for, looks_like_refusal, numbers_in, verify
 
 log = logging.getLogger(__name__)
 
 REFUSAL = "The reports I have don't answer that."
 RELATED_SHOWN = 3
 SUMMARY_UNAVAILABLE = "The summary is unavailable right now (the language model did not answer); these are the matching passages."
+FIGURES_DIFFER = "The cited reports give different figures; each is shown with its source."
+ONE_SOURCE = "This figure comes from one report ({source}); other reports may count differently."
 SUMMARY_REJECTED = "The model's summary did not pass verification against the reports; these are the matching passages."
+
+
+def figure_notes(answer: Answer, question: str) -> list[str]:
+    """Say when a figure rests on one outlet, or when the cited reports disagree."""
+    if not re.search(r"\bhow (?:many|much)\b|\btoll\b|\bnumber of\b", question, re.I):
+        return []
+    figures = {c.doc_id: numbers_in(c.quote) for c in answer.citations}
+    figures = {doc: found for doc, found in figures.items() if found}
+    outlets = {c.source for c in answer.citations if c.doc_id in figures}
+    if len(figures) >= 2 and len({frozenset(f) for f in figures.values()}) > 1:
+        return [FIGURES_DIFFER]
+    if len(figures) == 1 and len(outlets) == 1:
+        return [ONE_SOURCE.format(source=next(iter(outlets)) or "one report")]
+    return []
 
 
 class Engine:
@@ -146,6 +163,8 @@ class Engine:
             composer=state["composer"],
             retrieval_query=state["query"] if state["query"] != state["question"] else None,
         )
+        if not refused:
+            answer.notes += figure_notes(answer, state["question"])
         if refused:
             answer.text = REFUSAL
             answer.citations = []

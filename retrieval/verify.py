@@ -66,7 +66,7 @@ def _normalised_tokens(text: str) -> set[str]:
     return tokens | {NUMBER_WORDS[t] for t in tokens if t in NUMBER_WORDS}
 
 
-def _numbers(text: str) -> set[str]:
+def numbers_in(text: str) -> set[str]:
     """Every figure in text, normalised ("1,200" -> "1200"), and number words as digits."""
     found = {n.replace(",", "") for n in _NUMBER.findall(text)}
     return found | {NUMBER_WORDS[w] for w in (t.lower() for t in _WORD.findall(text)) if w in NUMBER_WORDS}
@@ -79,7 +79,7 @@ def _squeeze(text: str) -> str:
 def unsupported_facts(sentence: str, support: str) -> list[str]:
     """Numbers, proper names and quotations in sentence that support does not contain."""
     known = _normalised_tokens(support)
-    figures = _numbers(support)
+    figures = numbers_in(support)
     missing = []
     for number in _NUMBER.findall(sentence):
         if number.replace(",", "") not in figures:
@@ -149,10 +149,10 @@ def best_quote(document: str, hit: Hit, claim: str) -> Span:
     """The span of the cited passage that shares most with the claim citing it;
     numbers count double. Always an exact span of the stored report."""
     p = hit.passage
-    claim_tokens = _normalised_tokens(MARKER.sub("", claim)) | _numbers(claim)
+    claim_tokens = _normalised_tokens(MARKER.sub("", claim)) | numbers_in(claim)
     best, best_score = None, -1.0
     for span in spans_in(document, p.start, p.end):
-        tokens = _normalised_tokens(span.text) | _numbers(span.text)
+        tokens = _normalised_tokens(span.text) | numbers_in(span.text)
         shared = claim_tokens & tokens
         score = sum(2.0 if t.isdigit() else 1.0 for t in shared) - 0.01 * len(tokens)
         if score > best_score:

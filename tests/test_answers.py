@@ -199,3 +199,28 @@ def test_attribution_never_reads_across_a_paragraph():
     assert attribution_tail(document, end) is None
     document = "At least 3,800 people were killed, according to the World Health Organization, and more"
     assert attribute(document, 0, 33) == "World Health Organization"
+
+
+def test_reports_that_disagree_on_a_figure_are_flagged(tmp_path):
+    from retrieval.engine import FIGURES_DIFFER, ONE_SOURCE
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "reuters.txt").write_text(
+        "Wedding bombing in Tall Tawil\n\nA suicide bomber killed 22 people at a wedding in Tall Tawil near Hasakeh, Reuters reported."
+    )
+    (docs / "sana.txt").write_text(
+        "Terrorist attack on wedding in Tall Tawil\n\nA suicide bomber killed 32 people at a wedding in Tall Tawil near Hasakeh, SANA reported."
+    )
+    engine = Engine(Settings(_env_file=None, data_dir=tmp_path / "data", documents_dir=docs))
+    engine.ingest()
+    answer = engine.ask("How many people were killed by the suicide bomber at the wedding in Tall Tawil?")
+    assert not answer.refused
+    assert {c.doc_id for c in answer.citations} == {"reuters", "sana"}
+    assert FIGURES_DIFFER in answer.notes
+    assert "22" in answer.text and "32" in answer.text
+
+    (docs / "sana.txt").unlink()
+    engine.ingest()
+    answer = engine.ask("How many people were killed by the suicide bomber at the wedding in Tall Tawil?")
+    assert ONE_SOURCE.format(source="reuters.txt") in answer.notes
