@@ -253,11 +253,16 @@ class ExtractiveComposer:
                 and candidate.span.start < c.span.end
                 for c in chosen
             )
+            # Another report stating the event with its own figure is worth showing; the
+            # same words again (a repeated lead, or one wire story in two outlets) are not.
             repeats = any(
-                hits[c.n - 1].passage.doc_id == hits[candidate.n - 1].passage.doc_id
-                and _same_claim(c.span.text, candidate.span.text)
+                c.span.text.casefold() == candidate.span.text.casefold()
+                or (
+                    hits[c.n - 1].passage.doc_id == hits[candidate.n - 1].passage.doc_id
+                    and _same_claim(c.span.text, candidate.span.text)
+                )
                 for c in chosen
-            )  # another report saying the same with its own figure is worth showing
+            )
             if not overlaps and not repeats:
                 chosen.append(candidate)
         lines, quotes, attributions = [], {}, {}
@@ -278,6 +283,8 @@ class ExtractiveComposer:
             if who and tail is None and who not in choice.span.text and who in document[choice.span.end : choice.span.end + 200]:
                 lead = f"According to {who}: "
                 attributions[choice.n] = who
+            if any(choice.span.text.casefold() == q.text.casefold() for q in quotes.values()):
+                continue  # trimming made it the same words as a quote already chosen
             lines.append(f"{lead}{choice.span.text} [{choice.n}]")
             quotes[choice.n] = choice.span
         return Draft(text="\n".join(lines), quotes=quotes, attributions=attributions)
