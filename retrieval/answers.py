@@ -46,6 +46,8 @@ class Verification:
     removed_markers: list[int] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
     unsupported_quotes: int = 0  # quotes that were not exact spans (always fixed, never shown)
+    # Where the model named another source than the one we found in the report.
+    attribution_disagreements: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return asdict(self)

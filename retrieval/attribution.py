@@ -98,6 +98,11 @@ def attribute(document: str, start: int, end: int) -> str | None:
     return None
 
 
+def claimed_sources(text: str) -> list[str]:
+    """Who a sentence says makes its claim ("according to X", "X said"), as written."""
+    return [name for _, name in sorted(_find(text))]
+
+
 def names_source(document: str, start: int, end: int) -> bool:
     """Whether the quote document[start:end] itself says who makes the claim, or the
     words right after it do."""

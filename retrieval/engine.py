@@ -24,7 +24,8 @@ from retrieval.embeddings import embedder_id, make_embeddings
 from retrieval.index import Hit, IngestSummary, ReportIndex, SearchFilter
 from retrieval.retriever import HybridRetriever
 from retrieval.settings import Settings
-from retrieval.verify import Draft, best_quote, citation_for, looks_like_refusal, numbers_in, verify
+from retrieval.attribution import claimed_sources
+from retrieval.verify import MARKER, Draft, best_quote, citation_for, looks_like_refusal, numbers_in, verify
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,34 @@ SUMMARY_UNAVAILABLE = "The summary is unavailable right now (the language model 
 FIGURES_DIFFER = "The cited reports give different figures; each is shown with its source."
 ONE_SOURCE = "This figure comes from one report ({source}); other reports may count differently."
 SUMMARY_REJECTED = "The model's summary did not pass verification against the reports; these are the matching passages."
+
+
+def cross_check_attributions(text: str, citations: list, documents: dict[str, str], verification) -> None:
+    """The model names who makes each claim; we find it in the report ourselves. Where we
+    found nobody and the model's source is in the cited report, take it; where the two
+    differ, keep ours and record the disagreement."""
+    for citation in citations:
+        marker = f"[{citation.n}]"
+        said = [
+            name
+            for sentence in text.split("\n")
+            if marker in sentence
+            for name in claimed_sources(MARKER.sub("", sentence))
+        ]
+        if not said:
+            continue
+        theirs = said[0]
+        if citation.attributed_to is None and theirs in documents[citation.doc_id]:
+            citation.attributed_to = theirs
+        elif citation.attributed_to and not _same_source(theirs, citation.attributed_to):
+            verification.attribution_disagreements.append(
+                {"n": citation.n, "model": theirs, "report": citation.attributed_to}
+            )
+
+
+def _same_source(a: str, b: str) -> bool:
+    a, b = a.casefold(), b.casefold()
+    return a in b or b in a
 
 
 def figure_notes(answer: Answer, question: str) -> list[str]:
@@ -153,6 +182,8 @@ class Engine:
             if fallback_citations:
                 text, citations, refused = fallback_text, fallback_citations, False
                 state = {**state, "composer": "extractive", "notes": [*state["notes"], SUMMARY_REJECTED]}
+        if not refused and state["composer"] == "llm":
+            cross_check_attributions(text, citations, documents, verification)
         answer = Answer(
             question=state["question"],
             text=text,
@@ -169,11 +200,12 @@ class Engine:
             answer.text = REFUSAL
             answer.citations = []
             answer.related = self._related(hits, documents, state["query"])
-        if verification.dropped or verification.removed_markers:
+        if verification.dropped or verification.removed_markers or verification.attribution_disagreements:
             log.info(
-                "verification removed markers %s and dropped %s",
+                "verification removed markers %s, dropped %s, attribution disagreements %s",
                 verification.removed_markers,
                 [(d.text[:80], d.reason) for d in verification.dropped],
+                verification.attribution_disagreements,
             )
         return answer
 

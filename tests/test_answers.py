@@ -224,3 +224,22 @@ def test_reports_that_disagree_on_a_figure_are_flagged(tmp_path):
     engine.ingest()
     answer = engine.ask("How many people were killed by the suicide bomber at the wedding in Tall Tawil?")
     assert ONE_SOURCE.format(source="reuters.txt") in answer.notes
+
+
+def test_llm_attribution_is_cross_checked_against_the_report(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "idlib.txt").write_text(
+        "Market strike in Idlib\n\nTwelve people were killed in the Idlib market, the Civil Defence said. "
+        "Rami Abdel Rahman of the Observatory later visited the site."
+    )
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", documents_dir=docs)
+    Engine(settings).ingest()
+    model = scripted("Twelve people were killed in the Idlib market, according to Rami Abdel Rahman [1].")
+    answer = Engine(settings, chat_model=model).ask("How many people were killed in the Idlib market?")
+    assert not answer.refused and answer.composer == "llm"
+    [citation] = answer.citations
+    assert citation.attributed_to == "Civil Defence"  # our reading of the report wins
+    assert answer.verification.attribution_disagreements == [
+        {"n": 1, "model": "Rami Abdel Rahman", "report": "Civil Defence"}
+    ]
