@@ -334,15 +334,23 @@ async def record_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # admins ---------------------------------------------------------------------------
 
 
+async def free_index_lock(context: ContextTypes.DEFAULT_TYPE, message: Message) -> asyncio.Lock | None:
+    """The lock that keeps reloads and uploads one at a time, or None (and a reply) if busy."""
+    lock: asyncio.Lock = context.bot_data[INDEX_LOCK]
+    if lock.locked():
+        await reply_html(message, INDEX_BUSY)
+        return None
+    return lock
+
+
 async def reload_documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Re-indexes DOCUMENTS_DIR for an admin and replies with what changed."""
     message = update.effective_message
     if not is_admin(context.bot_data[SETTINGS], update.effective_user):
         await reply_html(message, ADMINS_ONLY.format(what="/reload"))
         return
-    lock: asyncio.Lock = context.bot_data[INDEX_LOCK]
-    if lock.locked():
-        await reply_html(message, INDEX_BUSY)
+    lock = await free_index_lock(context, message)
+    if lock is None:
         return
     engine: Engine = context.bot_data[ENGINE]
     async with lock:
@@ -397,9 +405,8 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     except UploadRejected as e:
         await reply_html(message, f"Could not add the file: {escape(str(e))}. Nothing was changed.")
         return
-    lock: asyncio.Lock = context.bot_data[INDEX_LOCK]
-    if lock.locked():
-        await reply_html(message, INDEX_BUSY)
+    lock = await free_index_lock(context, message)
+    if lock is None:
         return
     engine: Engine = context.bot_data[ENGINE]
     async with lock:
