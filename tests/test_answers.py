@@ -243,3 +243,21 @@ def test_llm_attribution_is_cross_checked_against_the_report(tmp_path):
     assert answer.verification.attribution_disagreements == [
         {"n": 1, "model": "Rami Abdel Rahman", "report": "Civil Defence"}
     ]
+
+
+def test_llm_condenses_a_follow_up_into_a_standalone_question(seed_data):
+    model = scripted(
+        "How many children were killed in western Aleppo?",
+        "Up to 48 people including 17 children have been killed [1].",
+    )
+    answer = engine_with(seed_data, chat_model=model).ask(
+        "and how many of them were children?", previous=["How many people were killed in western Aleppo?"]
+    )
+    assert answer.retrieval_query == "How many children were killed in western Aleppo?"
+    assert not answer.refused and "17 children" in answer.text
+
+
+def test_follow_up_without_an_llm_searches_with_the_earlier_question(seed_data):
+    answer = engine_with(seed_data).ask("and who reported it?", previous=[CHILDREN])
+    assert answer.retrieval_query == f"{CHILDREN} and who reported it?"
+    assert not answer.refused
