@@ -187,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    import bm25s  # noqa: F401  (it sets its own logger to DEBUG when imported)
+
     for chatty in ("httpx", "bm25s", "chromadb"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     return args.func(args)
