@@ -9,6 +9,7 @@ with [n] markers. Both are LangChain Runnables with the same input and output.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 
@@ -56,7 +57,9 @@ _DURATION = re.compile(r"\d[\d,.]*[\s\-]*(?:seconds?|minutes?|hours?|days?|weeks
 _MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|\d{4})\b")
 
 
+@lru_cache(maxsize=None)
 def load_prompt(name: str) -> str:
+    """A prompt file from ``prompts/``, read once per process."""
     return (PROMPTS_DIR / name).read_text(encoding="utf-8")
 
 
@@ -155,8 +158,7 @@ class ExtractiveComposer:
         self.embeddings = embeddings
 
     def _weights(self, question: str) -> dict[str, float]:
-        terms = set(tokenize([question])[0]) - QUESTION_TERMS
-        return {t: self.lexical.idf(t) for t in terms}
+        return self.lexical.idf(set(tokenize([question])[0]) - QUESTION_TERMS)
 
     def score(
         self, question: str, hits: list[Hit], documents: dict[str, str], focus: str | None = None

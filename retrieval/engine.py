@@ -98,6 +98,9 @@ class Engine:
                 settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
                 settings.llm_timeout_seconds,
             )
+        if self.chat_model is not None:
+            self._llm_composer = llm_composer(self.chat_model)
+            self._condense = condense_chain(self.chat_model)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
         self.chain = self._build_chain()
 
@@ -130,7 +133,7 @@ class Engine:
         if self.chat_model is not None:
             try:
                 future = self._pool.submit(
-                    condense_chain(self.chat_model).invoke,
+                    self._condense.invoke,
                     {"history": "\n".join(previous[-3:]), "question": question},
                 )
                 condensed = future.result(timeout=self.settings.llm_timeout_seconds).strip()
@@ -146,25 +149,26 @@ class Engine:
         if state.get("where") is not None:
             retriever = HybridRetriever(index=self.index, k=self.settings.top_k, where=state["where"])
         hits = retriever.hits(query)
-        documents = {h.passage.doc_id: self.index.catalog.report_text(h.passage.doc_id) or "" for h in hits}
-        return {**state, "query": query, "hits": hits, "documents": documents}
+        documents = {doc_id: self.index.catalog.report_text(doc_id) or "" for doc_id in {h.passage.doc_id for h in hits}}
+        # A follow-up searches with the whole thread but answers what its latest question asks.
+        focus = state["question"] if query != state["question"] else None
+        return {**state, "query": query, "focus": focus, "hits": hits, "documents": documents}
 
     def _compose(self, state: dict) -> dict:
         inputs = {"question": state["query"], "hits": state["hits"], "documents": state["documents"]}
-        focus = state["question"] if state["query"] != state["question"] else None
         notes: list[str] = []
         composer = "extractive"
         if self.chat_model is not None and state["hits"]:
             try:
-                future = self._pool.submit(llm_composer(self.chat_model).invoke, inputs)
+                future = self._pool.submit(self._llm_composer.invoke, inputs)
                 draft = future.result(timeout=self.settings.llm_timeout_seconds)
                 composer = "llm"
             except Exception as e:  # provider down, bad key, timeout: answer anyway
                 log.warning("LLM composer failed (%s: %s); answering extractively", type(e).__name__, e)
-                draft = self.extractive.compose(**inputs, focus=focus)
+                draft = self.extractive.compose(**inputs, focus=state["focus"])
                 notes.append(SUMMARY_UNAVAILABLE)
         else:
-            draft = self.extractive.compose(**inputs, focus=focus)
+            draft = self.extractive.compose(**inputs, focus=state["focus"])
         return {**state, "draft": draft, "notes": notes, "composer": composer}
 
     def _verify(self, state: dict) -> Answer:
@@ -176,8 +180,7 @@ class Engine:
         if refused and state["composer"] == "llm" and not looks_like_refusal(draft.text):
             # The model answered but nothing it said survived verification: the passages
             # may still answer, so let the extractive composer try before refusing.
-            focus = state["question"] if state["query"] != state["question"] else None
-            fallback = self.extractive.compose(state["query"], hits, documents, focus=focus)
+            fallback = self.extractive.compose(state["query"], hits, documents, focus=state["focus"])
             fallback_text, fallback_citations, _ = verify(fallback, hits, documents)
             if fallback_citations:
                 text, citations, refused = fallback_text, fallback_citations, False

@@ -142,9 +142,9 @@ class LexicalIndex:
         )
         return [(chunk_ids[int(d)], float(s)) for d, s in zip(documents[0], scores[0]) if s > 0]
 
-    def idf(self, token: str) -> float:
-        """Inverse passage frequency of a (stemmed) token; unseen tokens weigh most."""
-        self.ensure_current()
+    def idf(self, tokens: set[str]) -> dict[str, float]:
+        """Inverse passage frequency of each (stemmed) token; unseen tokens weigh most."""
+        self.ensure_current()  # once per question, not once per word
         n = max(1, len(self._chunk_ids))
-        df = self._frequencies.get(token, 0)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        frequencies = self._frequencies
+        return {t: math.log(1 + (n - frequencies.get(t, 0) + 0.5) / (frequencies.get(t, 0) + 0.5)) for t in tokens}
