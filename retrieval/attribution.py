@@ -22,13 +22,16 @@ _JOIN = r"(?:of|for|the|and|al|de|state|news|agency|regional|office|local|offici
 _NAME = rf"{_CAP}(?:\s+(?:{_JOIN}\s+)*{_CAP}){{0,8}}"
 # Lower-case words that finish a source's name: "the Greek coast guard", "Gujarat police".
 _ROLE = r"(?:coast guard|police|officials?|sources?|activists?|residents?|witnesses|authorities|army|forces|media|monitor|ministry)\b"
-_SPEECH = r"(?:said|says|told|reported|stated|announced|added|confirmed|claimed|reports|wrote|quoted)"
+_TITLE = r"(?:head|director|spokes(?:man|woman|person)|chief|leader|minister|official|commander|researcher|president|chairman|governor|ambassador|envoy|founder)"
+_SPEECH = r"(?:said|says|told|reported|stated|announced|added|confirmed|claimed|reports|wrote|quoted|described|accused|denied|blamed|warned|condemned|estimated)"
 
 _PATTERNS = [
     re.compile(rf"\baccording to (?:the |a |an )?(?P<name>(?:[a-z]+\s+){{0,4}}{_NAME}(?:\s+{_ROLE})?)"),
     re.compile(rf"\b(?:reported|quoted|cited|announced) by (?:the )?(?P<name>{_NAME})"),
     re.compile(rf"\b{_SPEECH} (?P<name>{_NAME})(?=\s+(?:[a-z]|$)|[,.;]|$)"),
     re.compile(rf"(?P<name>{_NAME}) (?:{_SPEECH})\b"),
+    # "Hashem Darwish head of QRCS's health program in Turkey described ..."
+    re.compile(rf"(?P<name>{_NAME}),? (?:the |a )?{_TITLE}\b[^.;\"]{{0,60}}? (?:{_SPEECH})\b"),
     re.compile(rf"\b(?:told|to) (?P<name>[A-Z]{{2,}}|Reuters|AFP|SANA|Xinhua|Sputnik|TASS)\b"),
 ]
 
@@ -48,6 +51,7 @@ _JOINERS = {"of", "for", "the", "and", "al", "de"}
 
 
 def _clean(name: str) -> str | None:
+    # "said Wednesday." is a day, not a source: the full stop ends the sentence.
     words = name.strip(" ,.;:'\"").split()
     while words and (
         words[0].lower() in {"the", "a", "an"}
@@ -60,6 +64,9 @@ def _clean(name: str) -> str | None:
         if kept and word in _SENTENCE_STARTERS:
             break
         kept.append(word)
+        if word.endswith(".") and len(word) > 3:  # "Peskov. The" ends a sentence; "U.S." does not
+            kept[-1] = word.rstrip(".")
+            break
         if len(word) >= 2 and word.isupper() and len(kept) > 1:
             break  # "the Syrian state news agency SANA": an acronym closes the name
     while kept and kept[-1].lower() in _JOINERS:
@@ -103,10 +110,18 @@ def claimed_sources(text: str) -> list[str]:
     return [name for _, name in sorted(_find(text))]
 
 
+def sources_at(document: str, start: int, end: int) -> list[str]:
+    """Who the quote document[start:end] itself, or the words right after it, say
+    makes the claim."""
+    names = [name for _, name in sorted(_find(document[start:end]))]
+    tail = attribution_tail(document, end)
+    if tail is not None:
+        names += claimed_sources(document[end:tail])
+    return names
+
+
 def names_source(document: str, start: int, end: int) -> bool:
-    """Whether the quote document[start:end] itself says who makes the claim, or the
-    words right after it do."""
-    return bool(_find(document[start:end])) or attribution_tail(document, end) is not None
+    return bool(sources_at(document, start, end))
 
 
 _TAIL = re.compile(

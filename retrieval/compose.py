@@ -8,9 +8,10 @@ with [n] markers. Both are LangChain Runnables with the same input and output.
 
 from __future__ import annotations
 
+import datetime
 import re
 from functools import lru_cache
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 from langchain_core.language_models import BaseChatModel
@@ -18,7 +19,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from retrieval.attribution import attribute, attribution_tail, names_source
+from retrieval.answer_types import focus_terms, name_near_focus, novel_name, offers, wanted
+from retrieval.attribution import attribute, attribution_tail, names_source, sources_at
 from retrieval.index import Hit
 from retrieval.lexical import LexicalIndex, tokenize
 from retrieval.settings import PROMPTS_DIR
@@ -31,7 +33,13 @@ from retrieval.verify import NUMBER_WORDS, Draft
 # of the question's names, numbers and dates, or the composer refuses.
 MIN_SCORE = 0.45
 MIN_ANCHOR_COVERAGE = 0.75
+REQUIRE_STRICT = True
 SIMILARITY_WEIGHT = 0.7  # span score: this much embedding similarity, the rest term coverage
+TYPE_MISS = 0.75  # a span with nothing of the wanted kind (no number for "how many") scores this much
+TYPE_HIT = 1.1  # and one with it (a number for "how many") this much
+# A name next to the noun a "which" question asks about ("minister Yaacoub al-Ammar"), or
+# a new name as the source of a "who said" claim, scores this much more.
+FOCUS_BONUS = 1.35
 SECOND_SPAN_RATIO = 0.8  # a second span is quoted when it scores this close to the best
 MAX_SPANS = 2
 MAX_ANSWER_TOKENS = 400  # one to three sentences; also bounds a runaway model
@@ -48,7 +56,7 @@ QUESTION_TERMS = set(
 )
 _HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds?|thousands?)\b", re.I)
 _ASKS_SOURCE = re.compile(
-    r"\bwho\b.*\b(?:said|says|say|reported|reports|report|told|claimed|claims|announced|confirmed|stated)\b"
+    r"\b(?:who|which\s+(?:[\w\-]+\s+){0,3}?(?:group|monitor|agency|organi[sz]ation|official|spokes\w+|ministry|outlet|media))\b.*\b(?:said|says|say|reported|reports|report|told|claimed|claims|announced|confirmed|stated|described|called|accused|denied|blamed|warned|condemned|estimated|gave)\b"
     r"|\baccording to whom\b|\bwhat (?:is|was) the source\b",
     re.I,
 )
@@ -73,6 +81,10 @@ class ScoredSpan:
     similarity: float = 0.0
     has_asked_quantity: bool = True
     anchor_coverage: float = 1.0
+    offers_answer: bool = True
+    offers_strict: bool = True
+    lexical: float = 0.0
+    sources: list[str] = field(default_factory=list)
 
 
 _COUNTED = re.compile(r"\bhow many\s+(?:of\s+the\s+|more\s+)?(?P<noun>(?:[A-Za-z\-]+\s+){0,2}?[A-Za-z\-]+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|died|killed|wounded)\b|\?|$)", re.I)
@@ -91,12 +103,14 @@ def _same_claim(a: str, b: str) -> bool:
 
 
 # Words a count of people may be given in; a question's "youngsters" is the report's "children".
-PEOPLE = set(tokenize(["people persons civilians individuals killed dead died victims"])[0])
+PEOPLE = set(tokenize(["people persons civilians individuals victims folks"])[0])
 CHILDREN = set(tokenize(["children child kids youngsters minors boys girls infants babies pupils students"])[0])
+KILLED = set(tokenize(["killed dead died deaths lives martyrs bodies"])[0])
+WOUNDED = set(tokenize(["wounded injured hurt injuries casualties"])[0])
 
 
 def noun_group(stem: str) -> set[str]:
-    for group in (PEOPLE, CHILDREN):
+    for group in (PEOPLE, CHILDREN, KILLED, WOUNDED):
         if stem in group:
             return group
     return {stem}
@@ -112,19 +126,33 @@ def _shares_prefix(anchor: str, tokens: set[str]) -> bool:
 
 
 DIRECTIONS = set(tokenize(["eastern western northern southern northeastern northwestern southeastern southwestern"])[0])
+MONTH_STEMS = set(tokenize(["January February March April May June July August September October November December"])[0])
+MONTH_MISSING = 0.5
 _ANCHOR_SKIP = {"according", "how", "what", "which", "who", "when", "where", "why", "did", "does", "was", "were", "is", "the", "in", "on", "a", "an"}
 
 
 def anchor_terms(question: str) -> set[str]:
     """The words that pin a question to one incident: names, numbers, dates. A report
     missing one of them is about something else, however similar it reads."""
-    words = re.findall(r"[\w\-']+", question)
+    # "Qatari-run" pins "Qatari", not "run"; "Aleppo's" is "Aleppo".
+    words = [part for w in re.findall(r"[\w']+(?:-[\w']+)*", question) for part in re.sub(r"'s$", "", w).split("-")]
     picked = [
         w
         for i, w in enumerate(words)
-        if w.lower() not in _ANCHOR_SKIP and (w[0].isdigit() or (w[0].isupper() and (i > 0 or len(w) > 1 and w[1:].isupper())))
+        if len(w) > 1
+        and w.lower() not in _ANCHOR_SKIP
+        and (w[0].isdigit() or (w[0].isupper() and (i > 0 or w[1:].isupper())))
     ]
     return set(tokenize([" ".join(picked)])[0]) - QUESTION_TERMS if picked else set()
+
+
+def dateline(published: str | None) -> str:
+    """"2016-02-15" -> "15 February 2016": a question's "in February 2016" may be the
+    report's publication date rather than words of its text."""
+    try:
+        return datetime.date.fromisoformat((published or "")[:10]).strftime("%d %B %Y")
+    except ValueError:
+        return ""
 
 
 def counted_noun(question: str) -> str | None:
@@ -136,14 +164,26 @@ def counted_noun(question: str) -> str | None:
     return stems[0] if stems else None
 
 
-def states_quantity(text: str, noun_stem: str) -> bool:
-    """Whether text gives a number of noun ("17 children", "eight people including")."""
-    nouns = noun_group(noun_stem)
+def counted_terms(question: str, noun: str) -> set[str]:
+    """The words a count must stand next to. People are counted by what happened to them
+    ("five others wounded" answers "how many folks were wounded"); anything else by its
+    own name ("six teachers")."""
+    group = noun_group(noun)
+    if any(group is people for people in (PEOPLE, KILLED, WOUNDED)):
+        asked = set(tokenize([question])[0])
+        if asked & WOUNDED:  # "18 civilians killed" does not say how many were wounded
+            return WOUNDED
+        return group | KILLED | PEOPLE
+    return group
+
+
+def states_quantity(text: str, terms: set[str]) -> bool:
+    """Whether text gives a number of the counted thing ("17 children", "eight people including")."""
     raw = [w.strip(",.") for w in re.findall(r"[\w\-,.]+", text)]
     for i, word in enumerate(raw):
         if _NUMBER_TOKEN.match(word):
             window = " ".join(raw[max(0, i - 2) : i + 6])
-            if nouns & set(tokenize([window])[0]):
+            if terms & set(tokenize([window])[0]):
                 return True
     return False
 
@@ -180,25 +220,31 @@ class ExtractiveComposer:
         wants_name = bool(re.search(r"^\s*(?:who|which|whom|whose)\b|\bname of\b|\bwhat (?:was|is) the name\b", question, re.I))
         question_words = set(re.findall(r"[\w\-]+", question.lower()))
         noun = counted_noun(question)
+        counted = counted_terms(question, noun) if noun else set()
+        counts_people = noun is not None and any(noun in group for group in (PEOPLE, KILLED, WOUNDED))
         anchors = anchor_terms(asked)
         # A count for "eastern Aleppo" must not come from a quote about "western Aleppo".
         directions = set(tokenize([question])[0]) & DIRECTIONS if noun else set()
+        months = set(tokenize([asked])[0]) & MONTH_STEMS
         report_tokens: dict[str, set[str]] = {}
         scored = []
         for n, hit in enumerate(hits, start=1):
             doc_id = hit.passage.doc_id
             if doc_id not in report_tokens:
-                report_tokens[doc_id] = set(tokenize([hit.passage.title + "\n" + documents[doc_id]])[0])
+                report_tokens[doc_id] = set(
+                    tokenize([f"{hit.passage.title}\n{dateline(hit.passage.published)}\n{documents[doc_id]}"])[0]
+                )
             tokens_of_report = report_tokens[doc_id]
             report_coverage = sum(w for t, w in weights.items() if t in tokens_of_report) / total
             anchor_coverage = (
                 sum(_shares_prefix(a, tokens_of_report) for a in anchors) / len(anchors) if anchors else 1.0
             )
+            if months - tokens_of_report:  # "in April 2016" asked of a report that never says April
+                anchor_coverage = min(anchor_coverage, MONTH_MISSING)
             # A count the report gives for something else is not an answer: if the report
             # speaks of the counted thing, the quote must give a number of it.
-            strict_quantity = noun is not None
-            counted_in_report = noun is None or noun in PEOPLE or bool(noun_group(noun) & tokens_of_report)
-            spans = spans_in(documents[doc_id], hit.passage.start, hit.passage.end)
+            counted_in_report = noun is None or counts_people or bool(counted & tokens_of_report)
+            spans = spans_in(documents[doc_id], hit.passage.start, hit.passage.end, keep_dateline=wants_date)
             for span, span_tokens in zip(spans, tokenize([s.text for s in spans])):
                 coverage = sum(w for t, w in weights.items() if t in span_tokens) / total
                 score = coverage
@@ -214,9 +260,13 @@ class ExtractiveComposer:
                     score *= 0.5
                 if wants_source and not names_source(documents[doc_id], span.start, span.end):
                     score *= 0.6
-                quantity = counted_in_report and (not strict_quantity or states_quantity(span.text, noun))
-                if directions and not directions <= set(span_tokens):
-                    quantity = False
+                quantity = counted_in_report and (noun is None or states_quantity(span.text, counted))
+                if directions:
+                    # The count must be for the part of town asked about, not the one
+                    # named right after the quote ("... in civilian areas of western Aleppo").
+                    around = set(tokenize([documents[doc_id][span.start : span.end + 80]])[0]) & DIRECTIONS
+                    if not directions <= set(span_tokens) or around - directions:
+                        quantity = False
                 if wants_money and not _MONEY.search(span.text):
                     quantity = False
                 if not quantity:
@@ -225,20 +275,42 @@ class ExtractiveComposer:
                 scored.append(ScoredSpan(n, span, score, coverage, report_coverage, 0.0, quantity, anchor_coverage))
         scored.sort(key=lambda s: s.score, reverse=True)
         top = scored[: self.RERANKED]
+        for s in top:
+            s.lexical = s.score
+            s.sources = sources_at(documents[hits[s.n - 1].passage.doc_id], s.span.start, s.span.end)
         if self.embeddings is not None and top:
             question_vector = self.embeddings.embed_matrix([asked])[0]
             vectors = self.embeddings.embed_matrix([s.span.text for s in top])
             for s, similarity in zip(top, vectors @ question_vector):
                 s.similarity = float(similarity)
                 s.score = SIMILARITY_WEIGHT * s.similarity + (1 - SIMILARITY_WEIGHT) * s.score
-            top.sort(key=lambda s: s.score, reverse=True)
+        want = wanted(question)
+        focus = focus_terms(question)
+        for s in top:
+            s.offers_answer = offers(s.span.text, question, want)
+            s.offers_strict = offers(s.span.text, question, want, strict_only=True)
+            if not s.offers_answer:
+                s.score *= TYPE_MISS
+            elif name_near_focus(s.span.text, question, focus):
+                s.score *= FOCUS_BONUS
+            elif want.any:
+                s.score *= TYPE_HIT
+            if wants_source:  # "who said ...": the quote must say who, and not just repeat the question's names
+                if any(novel_name(name, question) for name in s.sources):
+                    s.score *= FOCUS_BONUS
+                elif not s.sources:
+                    s.score *= TYPE_MISS
+        top.sort(key=lambda s: s.score, reverse=True)
         return top
 
     def relevant(self, scored: list[ScoredSpan]) -> list[ScoredSpan]:
         return [
             s
             for s in scored
-            if s.score >= MIN_SCORE and s.anchor_coverage >= MIN_ANCHOR_COVERAGE and s.has_asked_quantity
+            if s.score >= MIN_SCORE
+            and s.anchor_coverage >= MIN_ANCHOR_COVERAGE
+            and s.has_asked_quantity
+            and (s.offers_strict or not REQUIRE_STRICT)
         ]
 
     def compose(self, question: str, hits: list[Hit], documents: dict[str, str], focus: str | None = None) -> Draft:

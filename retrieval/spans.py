@@ -35,11 +35,37 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in pieces if b > a]
 
 
-def spans_in(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+# Page furniture that news sites put before the lead: datelines ("Date of publication
+# 3 October 2016", "Wed Feb 3 2016", "Tuesday 26 April 2016 21:41") and tag lists
+# ("Tags Syria Aleppo Azaz Rebels Car Bomb"). It shares the question's words without
+# answering it, so a quote starts after it (a dateline is kept when the date is asked).
+_DATELINE = re.compile(
+    r"(?:(?:Date of publication|Published(?: on)?|Posted(?: on)?|Last updated(?: at)?|Updated)\s+)?"
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?\s+)?"
+    rf"(?:\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?)\s+\d{{4}}"
+    r"(?:\s+\d{1,2}:?\d\d(?:\s*UTC(?:[+-]\d+)?)?)?\s+"
+)
+_TAGS = re.compile(
+    r"Tags\s+(?:\S+\s+){1,15}?(?=(?:A|An|The|At least|In|On|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)\s+[a-z\d])"
+)
+
+
+def skip_furniture(text: str, start: int, end: int, keep_dateline: bool = False) -> int:
+    """Where the quotable text starts once a tag list or dateline is skipped."""
+    for furniture in (_TAGS,) if keep_dateline else (_TAGS, _DATELINE):
+        match = furniture.match(text, start, end)
+        if match and match.end() < end:
+            return match.end()
+    return start
+
+
+def spans_in(text: str, start: int = 0, end: int | None = None, keep_dateline: bool = False) -> list[Span]:
     """Candidate quotes inside text[start:end] (a passage of a report)."""
     end = len(text) if end is None else end
     spans: list[Span] = []
     for a, b in _pieces(text, start, end):
+        a = skip_furniture(text, a, b, keep_dateline)
         words = [(m.start(), m.end()) for m in _WORD.finditer(text, a, b)]
         if len(words) < MIN_WORDS:
             if words:

@@ -1,0 +1,233 @@
+"""What kind of answer a question wants, and whether a span offers one.
+
+The sentence most like a question often restates it ("The attack targeted a clinic in
+Aleppo" for "In which area of Aleppo was the clinic?"). A span answers only if it holds
+something of the wanted kind that the question does not already say: a number for "how
+many", a date for "when", a duration for "how long", a name for "who". This is the
+classic answer-type check of pre-neural question answering, written with regular
+expressions because no reader model small enough to ship offline was at hand.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from retrieval.verify import NUMBER_WORDS
+
+_NUMBER_WORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTH_ABBR = "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+_WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_UNITS = r"(?:milli)?seconds?|minutes?|hours?|days?|weeks?|months?|years?"
+
+NUMBER = re.compile(
+    rf"(?<![\w.])(?:\d[\d,.]*\d|\d)(?![\w])|\b(?:{_NUMBER_WORD})(?:-(?:{_NUMBER_WORD}))?\b|\b(?:dozens|hundreds|thousands)\b",
+    re.I,
+)
+MONEY = re.compile(
+    r"[$€£]\s?\d[\d,.]*(?:\s*(?:million|billion|thousand))?|\b\d[\d,.]*\s*(?:million|billion|thousand)?\s*(?:dollars|euros|pounds|USD|EUR)\b",
+    re.I,
+)
+DURATION = re.compile(
+    rf"\b(?:\d[\d,.]*|{_NUMBER_WORD}|a few|several)[\s\-]+(?:{_UNITS})\b|\b(?:an?|one)\s+(?:hour|day|week|month|year)\b",
+    re.I,
+)
+DATE = re.compile(
+    rf"\b(?:{MONTHS}|{_MONTH_ABBR})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS}|{_MONTH_ABBR})\b"
+    rf"|\b(?:{MONTHS})\s+\d{{4}}\b|\b(?:{_WEEKDAYS})\b|\b\d{{4}}-\d\d-\d\d\b|\b(?:in|since|until|by)\s+(?:19|20)\d\d\b"
+    r"|\b\d{1,2}:\d\d(?:\s*[AP]M)?\b|\b\d{1,2}\s*[AP]M\b",  # and clock times, for "at what time"
+    re.I,
+)
+AGE = re.compile(rf"\b(?:\d+|{_NUMBER_WORD})[\s\-]+(?:years?[\s\-]+old|year-old|months?[\s\-]+old)\b|\baged\s+(?:\d+|{_NUMBER_WORD})\b", re.I)
+# Capitalised words in a row, allowing the particles of Arabic, Dutch and French names
+# ("Yaacoub al-Ammar", "Staffan de Mistura") and names that open with "al-" ("al-Sakhoor").
+NAME = re.compile(r"(?:\b(?:al|el|ad|as|ash|at|az)-)?\b[A-Z][\w'’\-]*(?:\s+(?:(?:al|el|bin|bint|ibn|de|du|van|von|der|abu|abdul|of|for)\s+|(?:al|el)-)?[A-Z][\w'’\-]*)*")
+# Capitalised words that name no one: sentence openers, page furniture, calendar words.
+NOT_NAMES = set(
+    "a an the this that these those it its he she they we i in on at of for by to from with as and but or "
+    "after before when while since during according tags date published updated photo file reuters afp "
+    "utc gmt pt pst pdt est edt am pm".split()
+    # Peoples and faiths describe, they do not name: "Syrians in Aleppo" names no one.
+    + "syrian syrians russian russians kurdish kurds turkish turks iraqi iraqis iranian lebanese american "
+    "americans british french arab arabs israeli jordanian saudi qatari european belgian egyptian sunni "
+    "shiite shia alawite islamic muslim muslims christian christians western eastern northern southern".split()
+) | {m.lower() for m in (MONTHS + "|" + _MONTH_ABBR + "|" + _WEEKDAYS).split("|")}
+REASON = re.compile(
+    r"\b(?:because|due to|caused|causing|cause[ds]?|triggered|trigger|result(?:ed)? (?:of|from|in)|led to|root cause|"
+    r"owing to|stemm(?:ed|ing) from|after (?:a|an|the)|when (?:a|an|the)|bug|error|mistake|misconfigur\w*|incorrect\w*|failed|failure)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The kinds of answer a question asks for."""
+
+    count: bool = False
+    money: bool = False
+    date: bool = False
+    duration: bool = False
+    age: bool = False
+    name: bool = False
+    reason: bool = False
+
+    @property
+    def any(self) -> bool:
+        return self.strict or self.name or self.reason
+
+    @property
+    def strict(self) -> bool:
+        """Kinds a regular expression finds reliably: a "how many" answer without a
+        number is no answer. Names and reasons are only preferred, not required."""
+        return self.count or self.money or self.date or self.duration or self.age
+
+
+_ASKS_NAME = re.compile(
+    r"^\s*(?:\w+\s+){0,3}?(?:who|whom|whose)\b|\bname[sd]?\b|\bwhich\s+(?:\w+[\s\-]+){0,3}?"
+    r"(?:minister|ambassador|envoy|diplomat|official|spokes(?:man|woman|person)|director|chief|head|leader|commander|"
+    r"journalist|activist|reporter|doctor|group|agency|organi[sz]ation|monitor|charity|ngo|regulator|company|firm|vendor|"
+    r"provider|team|outlet|newspaper|network|channel|party|faction|militia|army|force|ministry|government|country|"
+    r"state|area|district|neighbou?rhood|village|town|city|province|region|hospital|school|airport|base|database|"
+    r"system|service|product|tool|software|library|component|cluster|datacenter|data center|imp|router|website)s?\b",
+    re.I,
+)
+
+
+def wanted(question: str) -> Wanted:
+    q = question
+    money = bool(
+        re.search(
+            r"\bhow much\b.*\b(?:pay|paid|lose|lost|cost|fine|fined|worth|money|compensation|refund\w*)\b"
+            r"|\bhow much money\b|\bfined?\b.*\bhow much\b|\b(?:dollar|money) amount\b|\bamount of money\b|\bhow many dollars\b",
+            q,
+            re.I,
+        )
+    )
+    duration = bool(re.search(r"\bhow long\b|\b(?:longest|shortest|how much) time\b|\bfor how many (?:seconds|minutes|hours|days|weeks|months|years)\b|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b", q, re.I))
+    age = bool(re.search(r"\bhow old\b|\bwhat age\b|\bages?\s+of\b", q, re.I))
+    count = not (duration or age or money) and bool(
+        re.search(
+            r"\bhow many\b|\bnumber of\b|\bhow much\b|\bwhat (?:figure|number)\b|\bwhat (?:was|is|were) the (?:\w+ )?toll\b"
+            r"|\bwhat (?:was|is|were|are) the (?:peak|total|maximum|average|number|amount|share|percentage|proportion|rate|size|count)\b"
+            r"|\bwhat (?:share|percentage|proportion|fraction)\b",
+            q,
+            re.I,
+        )
+    )
+    date = bool(re.search(r"^\s*(?:\w+\s+){0,3}?when\b|\bwhat (?:day|date|year|month|time)\b|\bon which (?:day|date)\b", q, re.I))
+    name = bool(_ASKS_NAME.search(q))
+    if re.match(r"\s*(?:who|whom|whose)\b", q, re.I):  # "Who gave the toll of 213?" asks for a name, not a count
+        count = money = date = duration = age = False
+    reason = bool(re.search(r"^\s*why\b|\bwhat (?:caused|triggered|led to|made|was the (?:root )?cause)\b|\b(?:cause|reason) (?:of|for)\b", q, re.I))
+    return Wanted(count=count, money=money, date=date, duration=duration, age=age, name=name, reason=reason)
+
+
+def _novel(matches: list[str], question: str) -> bool:
+    """Some match is not already in the question (the question's own date is no answer)."""
+    q = question.casefold()
+    return any(m.strip().casefold() not in q for m in matches if m.strip())
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:\"“]\s*)$")
+
+
+def _names(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of the capitalised names in text. One capitalised word opening
+    a sentence ("Media reports said") is taken for an ordinary word: a name there is
+    usually written in full."""
+    found = []
+    for match in NAME.finditer(text):
+        words = [w for w in re.split(r"\s+", match.group(0)) if w.casefold().strip("'’") not in NOT_NAMES]
+        if len(words) == 1 and "-" not in words[0] and not words[0].isupper() and _SENTENCE_START.search(text[: match.start()]):
+            continue
+        if words:
+            found.append((match.start(), match.end(), " ".join(words)))
+    return found
+
+
+def names_in(text: str) -> list[str]:
+    return [name for _, _, name in _names(text)]
+
+
+def novel_name(name: str, question: str) -> bool:
+    """Whether a name says something the question does not ("Vitaly Churkin" for "which
+    Russian ambassador"; not "Aleppo" for a question about Aleppo)."""
+    question_words = {w.casefold() for w in re.findall(r"[\w\-]+", question)}
+    question_words |= {w.split("-", 1)[-1] for w in question_words if "-" in w}
+    for word in re.findall(r"[\w\-]+", name):
+        w = word.casefold()
+        if w not in question_words and w.split("-", 1)[-1] not in question_words and len(w) > 1:
+            return True
+    return False
+
+
+def has_novel_name(text: str, question: str) -> bool:
+    return any(novel_name(name, question) for name in names_in(text))
+
+
+def offers(text: str, question: str, want: Wanted, strict_only: bool = False) -> bool:
+    """Whether text holds an answer of a wanted kind that the question does not contain.
+    With several kinds wanted ("which regulator, and how much"), one is enough;
+    strict_only looks for the strict kinds alone."""
+    if not (want.strict if strict_only else want.any):
+        return True
+    checks = []
+    if want.count:
+        numbers = [m for m in NUMBER.findall(text) if not re.fullmatch(r"(?:19|20)\d\d", m)]
+        checks.append(_novel(numbers, question))
+    if want.money:
+        checks.append(_novel(MONEY.findall(text), question))
+    if want.duration:
+        checks.append(_novel(DURATION.findall(text), question))
+    if want.date:
+        checks.append(_novel(DATE.findall(text), question))
+    if want.age:
+        checks.append(_novel(AGE.findall(text), question))
+    if want.name and not strict_only:
+        checks.append(has_novel_name(text, question))
+    if want.reason and not strict_only:
+        checks.append(bool(REASON.search(text)))
+    return any(checks)
+
+
+_VERBS = (
+    r"was|were|is|are|did|does|do|had|has|have|said|says|reported|told|caused|triggered|fined|killed|hit|"
+    r"struck|led|made|used|ran|went|called|described|claimed|accused|denied|blamed|announced|confirmed"
+)
+_FOCUS = re.compile(
+    rf"\b(?:which|what)\s+(?P<group>(?:(?!(?:{_VERBS})\b)[\w\-]+\s+){{0,3}}?(?!(?:{_VERBS})\b)[\w\-]+)(?=\s+(?:of|in|at|on|{_VERBS})\b)"
+    r"|\bname of (?:the |a |an )?(?P<named>[\w\-]+)",
+    re.I,
+)
+
+
+def focus_terms(question: str) -> set[str]:
+    """The noun a "which" question asks about ("which opposition minister" -> minister,
+    opposition; "the name of the groom" -> groom): the answer is usually written next
+    to it ("minister Yaacoub al-Ammar", "the health centre in al-Sakhoor area")."""
+    match = _FOCUS.search(question)
+    if not match:
+        return set()
+    words = (match.group("group") or match.group("named") or "").lower().split()
+    return {w for w in words if w not in {"the", "a", "an"} and len(w) > 2}
+
+
+def name_near_focus(text: str, question: str, focus: set[str], reach: int = 6) -> bool:
+    """Whether a name the question lacks is written within reach words of the focus noun
+    ("minister Yaacoub al-Ammar")."""
+    if not focus:
+        return False
+    words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", text)]
+    at = [i for i, (_, w) in enumerate(words) if w.lower().strip(",.;:()\"'") in focus]
+    if not at:
+        return False
+    starts = [start for start, _ in words]
+    for start, end, name in _names(text):
+        if novel_name(name, question):
+            first = bisect.bisect_right(starts, start) - 1
+            last = bisect.bisect_left(starts, end) - 1
+            if any(0 < max(first - i, i - last) <= reach for i in at):
+                return True
+    return False

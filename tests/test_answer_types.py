@@ -1,0 +1,110 @@
+"""The extractive composer's reading of a question: what kind of answer it wants, which
+spans offer one, and what page furniture a quote skips. Pure functions, no index."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.answer_types import focus_terms, name_near_focus, names_in, offers, wanted
+from retrieval.attribution import attribute, sources_at
+from retrieval.compose import anchor_terms, counted_noun, counted_terms, dateline, states_quantity
+from retrieval.spans import spans_in
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("How many children were killed in western Aleppo?", {"count"}),
+        ("How long was the network partition on October 21, 2018?", {"duration"}),
+        ("What is the longest time some customers were locked out?", {"duration"}),
+        ("When did the car bomb at the Arzuna bridge go off?", {"date"}),
+        ("At what time did the S3 incident begin?", {"date"}),
+        ("How old were the pupils who died in the twin blasts?", {"age"}),
+        ("Which regulator fined Knight Capital, and how much?", {"name", "money"}),
+        ("What was the total dollar amount Twilio refunded?", {"money"}),
+        ("What share of customers had their accounts frozen?", {"count"}),
+        ("Why did all of Facebook's apps vanish from the internet?", {"reason"}),
+        # A who-question that mentions a figure asks for a name, not the figure.
+        ("Who gave the death toll of 213 for the gas attack?", {"name"}),
+        ("What did the UN Security Council decide about Aleppo?", set()),
+    ],
+)
+def test_the_kind_of_answer_a_question_wants(question, kinds):
+    want = wanted(question)
+    found = {k for k in ("count", "money", "date", "duration", "age", "name", "reason") if getattr(want, k)}
+    assert found == kinds
+
+
+def test_a_span_that_restates_the_question_offers_no_answer():
+    question = "How long was the network partition that triggered GitHub's MySQL failover on October 21, 2018?"
+    want = wanted(question)
+    restating = "This brief loss of connectivity triggered an automated MySQL master failover."
+    answering = "A 43-second network partition occurred on October 21, 2018, at 22:52 UTC."
+    assert not offers(restating, question, want)
+    assert offers(answering, question, want)
+    # The question's own date is no answer to "when".
+    when = "When did GitHub's failover happen on October 21, 2018?"
+    assert not offers("GitHub failed over on October 21, 2018.", when, wanted(when))
+    assert offers("The failover began at 22:52 UTC.", when, wanted(when))
+
+
+def test_names_skip_calendar_words_peoples_and_sentence_openers():
+    assert names_in("Media reports said Syrians in Aleppo fled on Monday") == ["Aleppo"]
+    assert "Yaacoub al-Ammar" in names_in("the minister Yaacoub al-Ammar was killed")
+
+
+def test_a_which_question_prefers_the_name_written_next_to_its_noun():
+    question = "Which opposition minister was killed in the car bombing of a police station in Inkhil?"
+    focus = focus_terms(question)
+    assert focus == {"opposition", "minister"}
+    assert name_near_focus("local administration minister Yaacoub al-Ammar were killed", question, focus)
+    assert not name_near_focus("The attack targeted a ceremony for a police station in Inkhil", question, focus)
+    assert focus_terms("What was the name of the groom at the wedding?") == {"groom"}
+
+
+def test_counts_of_people_follow_what_happened_to_them():
+    question = "How many folks were wounded when a mortar round struck the Opera House?"
+    terms = counted_terms(question, counted_noun(question))
+    assert states_quantity("Two people were killed and five others wounded by a mortar round", terms)
+    # A death toll does not say how many were wounded.
+    assert not states_quantity("killing at least 18 civilians gathered at the wells", terms)
+    children = "How many children were killed in western Aleppo?"
+    terms = counted_terms(children, counted_noun(children))
+    assert states_quantity("Up to 48 people including 17 children have been killed", terms)
+    assert not states_quantity("Up to 48 people have been killed", terms)
+
+
+def test_anchors_are_the_names_and_dates_that_pin_an_incident():
+    anchors = anchor_terms("How many patients died when bombs wrecked the Qatari-run health centre in Aleppo's east?")
+    assert anchors == {"qatari", "aleppo"}
+    assert dateline("2016-02-15") == "15 February 2016"
+    assert dateline(None) == dateline("undated") == ""
+
+
+@pytest.mark.parametrize(
+    "furniture",
+    [
+        "Date of publication 3 October 2016 ",
+        "Tuesday 26 April 2016 21:41 ",
+        "Fri Apr 8 2016 ",
+        "Tags Qatar QRCS Syria Aleppo MSF hospitals airstrikes ",
+    ],
+)
+def test_quotes_start_after_datelines_and_tag_lists(furniture):
+    lead = "An attack on a clinic managed by the Qatar Red Crescent Society killed two patients."
+    text = furniture + lead
+    spans = spans_in(text)
+    assert [s.text for s in spans] == [lead]
+    assert all(text[s.start : s.end] == s.text for s in spans)
+
+
+def test_a_dateline_is_kept_when_the_date_is_asked():
+    text = "Date of publication 3 October 2016 An attack on a clinic killed two patients."
+    assert spans_in(text, keep_dateline=True)[0].text == text
+
+
+def test_claim_verbs_name_who_makes_the_claim_but_weekdays_do_not():
+    text = 'Hashem Darwish head of the health program described the attack as a "war crime".'
+    assert attribute(text, 0, len(text)) == "Hashem Darwish"
+    day = "At least 19 civilians were killed the monitor said Wednesday. An air raid hit a village."
+    assert sources_at(day, 0, 60) == []
