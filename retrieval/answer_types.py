@@ -44,6 +44,8 @@ AGE = re.compile(rf"\b(?:\d+|{_NUMBER_WORD})[\s\-]+(?:years?[\s\-]+old|year-old|
 # Capitalised words in a row, allowing the particles of Arabic, Dutch and French names
 # ("Yaacoub al-Ammar", "Staffan de Mistura") and names that open with "al-" ("al-Sakhoor").
 NAME = re.compile(r"(?:\b(?:al|el|ad|as|ash|at|az)-)?\b[A-Z][\w'’\-]*(?:\s+(?:(?:al|el|bin|bint|ibn|de|du|van|von|der|abu|abdul|of|for)\s+|(?:al|el)-)?[A-Z][\w'’\-]*)*")
+# Identifiers name things too: "shard4", "innodb_flush_log_at_trx_commit", "IMP 50".
+IDENTIFIER = re.compile(r"\b(?:[A-Za-z]+\d+[A-Za-z\d]*|[A-Za-z\d]+(?:_[A-Za-z\d]+)+)\b")
 # Capitalised words that name no one: sentence openers, page furniture, calendar words.
 NOT_NAMES = set(
     "a an the this that these those it its he she they we i in on at of for by to from with as and but or "
@@ -144,27 +146,53 @@ def _names(text: str) -> list[tuple[int, int, str]]:
             continue
         if words:
             found.append((match.start(), match.end(), " ".join(words)))
-    return found
+    found += [(m.start(), m.end(), m.group(0)) for m in IDENTIFIER.finditer(text) if not m.group(0)[:1].isupper()]
+    return sorted(found)
 
 
 def names_in(text: str) -> list[str]:
     return [name for _, _, name in _names(text)]
 
 
+def _novel_words(name: str, question: str) -> list[str]:
+    question_words = {w.casefold() for w in re.findall(r"[\w\-]+", question)}
+    question_words |= {w.split("-", 1)[-1] for w in question_words if "-" in w}
+    return [
+        word
+        for word in re.findall(r"[\w\-]+", name)
+        if len(word) > 1 and word.casefold() not in question_words and word.casefold().split("-", 1)[-1] not in question_words
+    ]
+
+
 def novel_name(name: str, question: str) -> bool:
     """Whether a name says something the question does not ("Vitaly Churkin" for "which
     Russian ambassador"; not "Aleppo" for a question about Aleppo)."""
-    question_words = {w.casefold() for w in re.findall(r"[\w\-]+", question)}
-    question_words |= {w.split("-", 1)[-1] for w in question_words if "-" in w}
-    for word in re.findall(r"[\w\-]+", name):
-        w = word.casefold()
-        if w not in question_words and w.split("-", 1)[-1] not in question_words and len(w) > 1:
-            return True
-    return False
+    return bool(_novel_words(name, question))
+
+
+_PERSON = re.compile(
+    r"\b(?:bomber|attacker|gunman|victim|groom|bride|minister|ambassador|envoy|diplomat|spokes(?:man|woman|person)|"
+    r"journalist|reporter|activist|doctor|nurse|pilot|commander|leader|official|director|chief|president|governor|"
+    r"researcher|engineer|employee|man|woman|boy|girl|child|person)s?\b",
+    re.I,
+)
+
+
+def asks_person(question: str) -> bool:
+    """"The name of the suicide bomber" wants a person: "Qamishli Hasaka" is no answer."""
+    match = _FOCUS.search(question)
+    return bool(match and _PERSON.search(match.group(0)))
 
 
 def has_novel_name(text: str, question: str) -> bool:
-    return any(novel_name(name, question) for name in names_in(text))
+    """Whether text names something the question does not; a person is named with two
+    new words or more ("Hashem Darwish", "Yaacoub al-Ammar")."""
+    person = asks_person(question)
+    for name in names_in(text):
+        words = _novel_words(name, question)
+        if words and (not person or len(words) >= 2 or any("-" in w for w in words)):
+            return True
+    return False
 
 
 def offers(text: str, question: str, want: Wanted, strict_only: bool = False) -> bool:
@@ -175,7 +203,9 @@ def offers(text: str, question: str, want: Wanted, strict_only: bool = False) ->
         return True
     checks = []
     if want.count:
-        numbers = [m for m in NUMBER.findall(text) if not re.fullmatch(r"(?:19|20)\d\d", m)]
+        # Days, years and clock times are numbers too, but no count ("On July 18, 2013").
+        undated = DATE.sub(" ", text)
+        numbers = [m for m in NUMBER.findall(undated) if not re.fullmatch(r"(?:19|20)\d\d", m)]
         checks.append(_novel(numbers, question))
     if want.money:
         checks.append(_novel(MONEY.findall(text), question))
@@ -198,7 +228,7 @@ _VERBS = (
 )
 _FOCUS = re.compile(
     rf"\b(?:which|what)\s+(?P<group>(?:(?!(?:{_VERBS})\b)[\w\-]+\s+){{0,3}}?(?!(?:{_VERBS})\b)[\w\-]+)(?=\s+(?:of|in|at|on|{_VERBS})\b)"
-    r"|\bname of (?:the |a |an )?(?P<named>[\w\-]+)",
+    rf"|\bnames? of (?:the |a |an )?(?P<named>(?:[\w\-]+\s+){{0,2}}?[\w\-]+)(?=\s+(?:who|that|which|whose|at|in|on|of|by|from|{_VERBS})\b|[?,]|$)",
     re.I,
 )
 

@@ -54,15 +54,11 @@ QUESTION_TERMS = set(
         ]
     )[0]
 )
-_HAS_NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds?|thousands?)\b", re.I)
 _ASKS_SOURCE = re.compile(
     r"\b(?:who|which\s+(?:[\w\-]+\s+){0,3}?(?:group|monitor|agency|organi[sz]ation|official|spokes\w+|ministry|outlet|media))\b.*\b(?:said|says|say|reported|reports|report|told|claimed|claims|announced|confirmed|stated|described|called|accused|denied|blamed|warned|condemned|estimated|gave)\b"
     r"|\baccording to whom\b|\bwhat (?:is|was) the source\b",
     re.I,
 )
-_MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(?:million|billion|thousand)?\s*(?:dollars|euros|pounds|USD|EUR)\b", re.I)
-_DURATION = re.compile(r"\d[\d,.]*[\s\-]*(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b|\b(?:" + "|".join(NUMBER_WORDS) + r")[\s\-]+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)
-_MONTH = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|\d{4})\b")
 
 
 @lru_cache(maxsize=None)
@@ -128,6 +124,7 @@ def _shares_prefix(anchor: str, tokens: set[str]) -> bool:
 DIRECTIONS = set(tokenize(["eastern western northern southern northeastern northwestern southeastern southwestern"])[0])
 MONTH_STEMS = set(tokenize(["January February March April May June July August September October November December"])[0])
 MONTH_MISSING = 0.5
+LEXICAL_TYPE_MISS = 0.6
 _ANCHOR_SKIP = {"according", "how", "what", "which", "who", "when", "where", "why", "did", "does", "was", "were", "is", "the", "in", "on", "a", "an"}
 
 
@@ -212,13 +209,8 @@ class ExtractiveComposer:
             return []
         asked = question
         question = focus or question
-        wants_number = bool(re.search(r"\bhow (?:many|much)\b|\bnumber of\b|\btoll\b|\bfigure\b", question, re.I))
-        wants_date = bool(re.search(r"\bwhen\b|\bwhat (?:day|date|year|month)\b", question, re.I))
-        wants_money = bool(re.search(r"\bhow much (?:money|compensation|did .* (?:pay|lose|cost))|\bhow much did\b.*\b(?:pay|lose|cost)\b", question, re.I))
-        wants_duration = bool(re.search(r"\bhow long\b", question, re.I))
         wants_source = bool(_ASKS_SOURCE.search(question))
-        wants_name = bool(re.search(r"^\s*(?:who|which|whom|whose)\b|\bname of\b|\bwhat (?:was|is) the name\b", question, re.I))
-        question_words = set(re.findall(r"[\w\-]+", question.lower()))
+        want = wanted(question)
         noun = counted_noun(question)
         counted = counted_terms(question, noun) if noun else set()
         counts_people = noun is not None and any(noun in group for group in (PEOPLE, KILLED, WOUNDED))
@@ -242,37 +234,31 @@ class ExtractiveComposer:
             if months - tokens_of_report:  # "in April 2016" asked of a report that never says April
                 anchor_coverage = min(anchor_coverage, MONTH_MISSING)
             # A count the report gives for something else is not an answer: if the report
-            # speaks of the counted thing, the quote must give a number of it.
-            counted_in_report = noun is None or counts_people or bool(counted & tokens_of_report)
-            spans = spans_in(documents[doc_id], hit.passage.start, hit.passage.end, keep_dateline=wants_date)
+            # speaks of the counted thing, the quote must give a number of it; a report
+            # that never names it cannot say how many there were.
+            counted_named = noun is None or counts_people or bool(counted & tokens_of_report)
+            spans = spans_in(documents[doc_id], hit.passage.start, hit.passage.end, keep_dateline=want.date)
             for span, span_tokens in zip(spans, tokenize([s.text for s in spans])):
                 coverage = sum(w for t, w in weights.items() if t in span_tokens) / total
                 score = coverage
-                if wants_number and not _HAS_NUMBER.search(span.text):
-                    score *= 0.6
-                if wants_date and not _MONTH.search(span.text):
-                    score *= 0.7
-                if wants_duration and not _DURATION.search(span.text):
-                    score *= 0.6
-                if wants_name and not any(
-                    w.lower() not in question_words for w in re.findall(r"\b[A-Z][\w\-]+", span.text)[1:]
-                ):
-                    score *= 0.5
+                offered = offers(span.text, question, want)
+                if not offered:
+                    score *= LEXICAL_TYPE_MISS
                 if wants_source and not names_source(documents[doc_id], span.start, span.end):
                     score *= 0.6
-                quantity = counted_in_report and (noun is None or states_quantity(span.text, counted))
+                quantity = noun is None or (counted_named and states_quantity(span.text, counted))
                 if directions:
                     # The count must be for the part of town asked about, not the one
                     # named right after the quote ("... in civilian areas of western Aleppo").
                     around = set(tokenize([documents[doc_id][span.start : span.end + 80]])[0]) & DIRECTIONS
                     if not directions <= set(span_tokens) or around - directions:
                         quantity = False
-                if wants_money and not _MONEY.search(span.text):
-                    quantity = False
                 if not quantity:
                     score *= 0.8
                 score += 0.02 / n  # earlier-ranked passages win ties
-                scored.append(ScoredSpan(n, span, score, coverage, report_coverage, 0.0, quantity, anchor_coverage))
+                scored.append(
+                    ScoredSpan(n, span, score, coverage, report_coverage, 0.0, quantity, anchor_coverage, offered)
+                )
         scored.sort(key=lambda s: s.score, reverse=True)
         top = scored[: self.RERANKED]
         for s in top:
@@ -284,10 +270,8 @@ class ExtractiveComposer:
             for s, similarity in zip(top, vectors @ question_vector):
                 s.similarity = float(similarity)
                 s.score = SIMILARITY_WEIGHT * s.similarity + (1 - SIMILARITY_WEIGHT) * s.score
-        want = wanted(question)
         focus = focus_terms(question)
         for s in top:
-            s.offers_answer = offers(s.span.text, question, want)
             s.offers_strict = offers(s.span.text, question, want, strict_only=True)
             if not s.offers_answer:
                 s.score *= TYPE_MISS

@@ -108,3 +108,18 @@ def test_claim_verbs_name_who_makes_the_claim_but_weekdays_do_not():
     assert attribute(text, 0, len(text)) == "Hashem Darwish"
     day = "At least 19 civilians were killed the monitor said Wednesday. An air raid hit a village."
     assert sources_at(day, 0, 60) == []
+
+
+def test_a_question_about_a_person_wants_a_full_name_not_a_place():
+    question = "What was the name of the suicide bomber who drove the truck bomb into Qamishli?"
+    want = wanted(question)
+    assert not offers("the truck bomb exploded near security headquarters in Qamishli Hasaka", question, want)
+    assert offers("the bomber Abu Omar al-Shami drove the truck", question, want)
+
+
+def test_identifiers_count_as_names_and_dates_do_not_count():
+    assert names_in("the shard4 database and innodb_flush_log_at_trx_commit") == ["shard4", "innodb_flush_log_at_trx_commit"]
+    question = "What share of Twilio's customers had their accounts frozen?"
+    want = wanted(question)
+    assert not offers("On July 18, 2013, Twilio had a billing incident.", question, want)
+    assert offers("account suspensions for 1.4% of Twilio's customers", question, want)
