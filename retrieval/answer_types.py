@@ -73,6 +73,7 @@ class Wanted:
     duration: bool = False
     age: bool = False
     name: bool = False
+    proper_name: bool = False  # a person or an organisation, always written with capitals
     reason: bool = False
 
     @property
@@ -82,8 +83,9 @@ class Wanted:
     @property
     def strict(self) -> bool:
         """Kinds a regular expression finds reliably: a "how many" answer without a
-        number is no answer. Names and reasons are only preferred, not required."""
-        return self.count or self.money or self.date or self.duration or self.age
+        number is no answer, nor a "which regulator" one without a capitalised name.
+        Other names ("which weapon": mortars) and reasons are only preferred."""
+        return self.count or self.money or self.date or self.duration or self.age or self.proper_name
 
 
 _ASKS_NAME = re.compile(
@@ -95,6 +97,16 @@ _ASKS_NAME = re.compile(
     r"system|service|product|tool|software|library|component|cluster|datacenter|data center|imp|router|website)s?\b",
     re.I,
 )
+
+
+_ASKS_PROPER_NAME = re.compile(
+    r"\b(?:which|what)\s+(?:[\w\-]+\s+){0,3}?(?:minister|ambassador|envoy|diplomat|official|spokes(?:man|woman|person)|"
+    r"journalist|activist|reporter|regulator|company|firm|vendor|agency|organi[sz]ation|charity|ngo|newspaper|outlet|"
+    r"ministry|monitor|monitoring group)s?\b|\bnames? of\b",
+    re.I,
+)
+# A figure asked in a unit must be given in it: "peak bandwidth in Gbps" is not "3 hours".
+UNIT = re.compile(r"\b(?:[KMGT]bps|[KMGTP]i?B|percent|per ?cent|requests per second|rps|qps)(?!\w)|%", re.I)
 
 
 def wanted(question: str) -> Wanted:
@@ -123,7 +135,8 @@ def wanted(question: str) -> Wanted:
     if re.match(r"\s*(?:who|whom|whose)\b", q, re.I):  # "Who gave the toll of 213?" asks for a name, not a count
         count = money = date = duration = age = False
     reason = bool(re.search(r"^\s*why\b|\bwhat (?:caused|triggered|led to|made|was the (?:root )?cause)\b|\b(?:cause|reason) (?:of|for)\b", q, re.I))
-    return Wanted(count=count, money=money, date=date, duration=duration, age=age, name=name, reason=reason)
+    proper_name = bool(_ASKS_PROPER_NAME.search(q))
+    return Wanted(count, money, date, duration, age, name or proper_name, proper_name, reason)
 
 
 def _novel(matches: list[str], question: str) -> bool:
@@ -206,7 +219,9 @@ def offers(text: str, question: str, want: Wanted, strict_only: bool = False) ->
         # Days, years and clock times are numbers too, but no count ("On July 18, 2013").
         undated = DATE.sub(" ", text)
         numbers = [m for m in NUMBER.findall(undated) if not re.fullmatch(r"(?:19|20)\d\d", m)]
-        checks.append(_novel(numbers, question))
+        units = {u.casefold() for u in UNIT.findall(question)}
+        in_unit = not units or bool(units & {u.casefold() for u in UNIT.findall(text)})
+        checks.append(_novel(numbers, question) and in_unit)
     if want.money:
         checks.append(_novel(MONEY.findall(text), question))
     if want.duration:
@@ -215,7 +230,7 @@ def offers(text: str, question: str, want: Wanted, strict_only: bool = False) ->
         checks.append(_novel(DATE.findall(text), question))
     if want.age:
         checks.append(_novel(AGE.findall(text), question))
-    if want.name and not strict_only:
+    if want.proper_name or (want.name and not strict_only):
         checks.append(has_novel_name(text, question))
     if want.reason and not strict_only:
         checks.append(bool(REASON.search(text)))

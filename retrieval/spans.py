@@ -37,8 +37,8 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 # Page furniture that news sites put before the lead: datelines ("Date of publication
-# 3 October 2016", "Wed Feb 3 2016", "Tuesday 26 April 2016 21:41") and tag lists
-# ("Tags Syria Aleppo Azaz Rebels Car Bomb"). It shares the question's words without
+# 3 October 2016", "Wed Feb 3 2016", "Tuesday 26 April 2016 21:41"), tag lists ("Tags
+# Syria Aleppo Azaz Rebels Car Bomb") and credits ("(TRT World and Agencies)"). It shares the question's words without
 # answering it, so a quote starts after it (a dateline is kept when the date is asked).
 _DATELINE = re.compile(
     r"(?:(?:Date of publication|Published(?: on)?|Posted(?: on)?|Last updated(?: at)?|Updated)\s+)?"
@@ -46,6 +46,7 @@ _DATELINE = re.compile(
     rf"(?:\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?)\s+\d{{4}}"
     r"(?:\s+\d{1,2}:?\d\d(?:\s*UTC(?:[+-]\d+)?)?)?\s+"
 )
+_CREDIT = re.compile(r"\((?:[^()]{0,40}?\b(?:Agencies|Photo|AFP|Reuters|AP|DHA|AA))\)\s+")  # "(TRT World and Agencies)"
 _TAGS = re.compile(
     r"Tags\s+(?:\S+\s+){1,15}?(?=(?:A|An|The|At least|In|On|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)\s+[a-z\d])"
 )
@@ -53,10 +54,10 @@ _TAGS = re.compile(
 
 def skip_furniture(text: str, start: int, end: int, keep_dateline: bool = False) -> int:
     """Where the quotable text starts once a tag list or dateline is skipped."""
-    for furniture in (_TAGS,) if keep_dateline else (_TAGS, _DATELINE):
+    for furniture in (_TAGS, _CREDIT) if keep_dateline else (_TAGS, _DATELINE, _CREDIT):
         match = furniture.match(text, start, end)
         if match and match.end() < end:
-            return match.end()
+            start = match.end()
     return start
 
 

@@ -123,3 +123,23 @@ def test_identifiers_count_as_names_and_dates_do_not_count():
     want = wanted(question)
     assert not offers("On July 18, 2013, Twilio had a billing incident.", question, want)
     assert offers("account suspensions for 1.4% of Twilio's customers", question, want)
+
+
+def test_a_figure_asked_in_a_unit_must_be_given_in_it():
+    question = "What was the peak bandwidth in Gbps of the DDoS attack that took GitHub down?"
+    want = wanted(question)
+    assert not offers("the service was largely unreachable for approximately 3 hours", question, want)
+    assert offers("the attack peaked at 400 Gbps", question, want)
+
+
+def test_a_question_for_an_organisation_needs_a_capitalised_name():
+    question = "What hardware vendor made the disk array that failed on GoCardless's primary Postgres node?"
+    want = wanted(question)
+    assert want.strict
+    assert not offers("a hardware failure on the primary database node, specifically a disk array failure", question, want, strict_only=True)
+    assert offers("the array, made by Dell EMC, failed", question, want, strict_only=True)
+
+
+def test_a_news_credit_is_no_part_of_a_quote():
+    text = "Published July 27 2016 (TRT World and Agencies) A bomb blast hit the city of Qamishli."
+    assert [s.text for s in spans_in(text)] == ["A bomb blast hit the city of Qamishli."]
