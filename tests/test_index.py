@@ -504,12 +504,25 @@ def test_extractive_answers_over_real_reports_are_verbatim_and_pass_verification
     """The extractive composer only quotes stored text, so verification must never have
     to drop one of its sentences; every quote is an exact span of its report."""
     questions = eval_questions("paraphrase", "factoid")
-    answered = 0
+    answered = right = 0
     for q in questions:
         answer = sample_engine.ask(q["question"])
         assert answer.verification.dropped == [], (q["id"], answer.verification.dropped)
         for c in answer.citations + answer.related:
             assert sample_engine.index.catalog.report_text(c.doc_id)[c.start : c.end] == c.quote
         answered += not answer.refused
-    print(f"\nanswered {answered} of {len(questions)} answerable questions")
-    assert answered >= 0.7 * len(questions)
+        shown = " ".join([answer.text] + [c.quote for c in answer.citations]).casefold()
+        right += not answer.refused and any(g.casefold() in shown for g in q["gold_answers"])
+    print(f"\nanswered {answered} of {len(questions)} answerable questions, {right} with the gold answer")
+    # The benchmark measures this on the whole corpus (README); here a floor keeps the
+    # composer's rules from quietly getting worse.
+    assert answered >= 0.85 * len(questions)
+    assert right >= 0.7 * len(questions)
+
+
+@pytest.mark.slow  # indexes the corpus sample (sample_engine)
+def test_unanswerable_questions_are_refused_over_real_reports(sample_engine):
+    questions = eval_questions("unanswerable")
+    answered = [q["id"] for q in questions if not sample_engine.ask(q["question"]).refused]
+    print(f"\nanswered {len(answered)} of {len(questions)} unanswerable questions: {answered}")
+    assert len(answered) <= 0.15 * len(questions)
