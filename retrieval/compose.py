@@ -28,12 +28,13 @@ from retrieval.spans import Span, include_leading_name, spans_in, trim_fragment_
 from retrieval.verify import NUMBER_WORDS, Draft
 
 
-# Tuned on benchmarks/eval (README "Benchmarks"): the best span's score (term coverage
-# and embedding similarity) must reach MIN_SCORE, and its report must contain this share
-# of the question's names, numbers and dates, or the composer refuses.
+# Tuned on benchmarks/eval/questions.jsonl and questions-2.jsonl (README "Benchmarks";
+# test.jsonl is held out): the best span's score (term coverage and embedding
+# similarity, times the answer-type factors below) must reach MIN_SCORE, and its report
+# must contain this share of the question's names, numbers and dates, or the composer
+# refuses.
 MIN_SCORE = 0.45
 MIN_ANCHOR_COVERAGE = 0.75
-REQUIRE_STRICT = True
 SIMILARITY_WEIGHT = 0.7  # span score: this much embedding similarity, the rest term coverage
 TYPE_MISS = 0.75  # a span with nothing of the wanted kind (no number for "how many") scores this much
 TYPE_HIT = 1.1  # and one with it (a number for "how many") this much
@@ -69,18 +70,17 @@ def load_prompt(name: str) -> str:
 
 @dataclass
 class ScoredSpan:
+    """A candidate quote from passage n, and what the composer found in it."""
+
     n: int
     span: Span
     score: float
-    span_coverage: float
-    report_coverage: float
+    has_asked_quantity: bool = True  # a "how many X" question: the span gives a number of X
+    anchor_coverage: float = 1.0  # share of the question's names and dates its report contains
+    offers_answer: bool = True  # holds an answer of the kind asked (answer_types.offers)
+    offers_strict: bool = True  # ... of a kind that must be there (a count for "how many")
     similarity: float = 0.0
-    has_asked_quantity: bool = True
-    anchor_coverage: float = 1.0
-    offers_answer: bool = True
-    offers_strict: bool = True
-    lexical: float = 0.0
-    sources: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # who the span says makes its claim
 
 
 _COUNTED = re.compile(r"\bhow many\s+(?:of\s+the\s+|more\s+)?(?P<noun>(?:[A-Za-z\-]+\s+){0,2}?[A-Za-z\-]+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|died|killed|wounded)\b|\?|$)", re.I)
@@ -123,8 +123,8 @@ def _shares_prefix(anchor: str, tokens: set[str]) -> bool:
 
 DIRECTIONS = set(tokenize(["eastern western northern southern northeastern northwestern southeastern southwestern"])[0])
 MONTH_STEMS = set(tokenize(["January February March April May June July August September October November December"])[0])
-MONTH_MISSING = 0.5
-LEXICAL_TYPE_MISS = 0.6
+MONTH_MISSING = 0.5  # a report that never names the asked month covers at most this share of anchors
+LEXICAL_TYPE_MISS = 0.6  # before the rerank: a span with nothing of the wanted kind
 _ANCHOR_SKIP = {"according", "how", "what", "which", "who", "when", "where", "why", "did", "does", "was", "were", "is", "the", "in", "on", "a", "an"}
 
 
@@ -227,7 +227,6 @@ class ExtractiveComposer:
                     tokenize([f"{hit.passage.title}\n{dateline(hit.passage.published)}\n{documents[doc_id]}"])[0]
                 )
             tokens_of_report = report_tokens[doc_id]
-            report_coverage = sum(w for t, w in weights.items() if t in tokens_of_report) / total
             anchor_coverage = (
                 sum(_shares_prefix(a, tokens_of_report) for a in anchors) / len(anchors) if anchors else 1.0
             )
@@ -257,12 +256,11 @@ class ExtractiveComposer:
                     score *= 0.8
                 score += 0.02 / n  # earlier-ranked passages win ties
                 scored.append(
-                    ScoredSpan(n, span, score, coverage, report_coverage, 0.0, quantity, anchor_coverage, offered)
+                    ScoredSpan(n, span, score, quantity, anchor_coverage, offered)
                 )
         scored.sort(key=lambda s: s.score, reverse=True)
         top = scored[: self.RERANKED]
         for s in top:
-            s.lexical = s.score
             s.sources = sources_at(documents[hits[s.n - 1].passage.doc_id], s.span.start, s.span.end)
         if self.embeddings is not None and top:
             question_vector = self.embeddings.embed_matrix([asked])[0]
@@ -294,7 +292,7 @@ class ExtractiveComposer:
             if s.score >= MIN_SCORE
             and s.anchor_coverage >= MIN_ANCHOR_COVERAGE
             and s.has_asked_quantity
-            and (s.offers_strict or not REQUIRE_STRICT)
+            and s.offers_strict
         ]
 
     def compose(self, question: str, hits: list[Hit], documents: dict[str, str], focus: str | None = None) -> Draft:
