@@ -75,6 +75,9 @@ class Wanted:
     name: bool = False
     proper_name: bool = False  # a person or an organisation, always written with capitals
     reason: bool = False
+    clock_time: bool = False  # "at what time": a day is not an answer
+    version: bool = False  # "which version of runc": 1.0.0-rc93
+    responsibility: bool = False  # "which group claimed responsibility"
 
     @property
     def any(self) -> bool:
@@ -85,7 +88,17 @@ class Wanted:
         """Kinds a regular expression finds reliably: a "how many" answer without a
         number is no answer, nor a "which regulator" one without a capitalised name.
         Other names ("which weapon": mortars) and reasons are only preferred."""
-        return self.count or self.money or self.date or self.duration or self.age or self.proper_name
+        return (
+            self.count
+            or self.money
+            or self.date
+            or self.duration
+            or self.age
+            or self.proper_name
+            or self.clock_time
+            or self.version
+            or self.responsibility
+        )
 
 
 _ASKS_NAME = re.compile(
@@ -105,11 +118,19 @@ _ASKS_PROPER_NAME = re.compile(
     r"ministry|monitor|monitoring group)s?\b|\bnames? of\b",
     re.I,
 )
+CLOCK_TIME = re.compile(
+    r"\b\d{1,2}[:.]\d\d\b|\b\d{1,2}\s*[ap]\.?m\b|\b(?:morning|afternoon|evening|night|noon|midnight|dawn|dusk)\b", re.I
+)
+VERSION = re.compile(r"\bv?\d+\.\d+(?:\.\d+)?(?:[\-+.]?[a-z]+\d*)?\b", re.I)
+# Who claimed an attack is said in so many words; a report that only says who reported
+# it does not answer "which group claimed responsibility".
+RESPONSIBILITY = re.compile(r"\bresponsib\w*|\bclaim(?:ed|s|ing)? (?:the |that |it )?(?:attack|bombing|blast|killing)|\bclaimed by\b", re.I)
 # A figure asked in a unit must be given in it: "peak bandwidth in Gbps" is not "3 hours".
 UNIT = re.compile(r"\b(?:[KMGT]bps|[KMGTP]i?B|percent|per ?cent|requests per second|rps|qps)(?!\w)|%", re.I)
 
 
 def wanted(question: str) -> Wanted:
+    """The kinds of answer a question asks for, from its wording."""
     q = question
     money = bool(
         re.search(
@@ -136,7 +157,14 @@ def wanted(question: str) -> Wanted:
         count = money = date = duration = age = False
     reason = bool(re.search(r"^\s*why\b|\bwhat (?:caused|triggered|led to|made|was the (?:root )?cause)\b|\b(?:cause|reason) (?:of|for)\b", q, re.I))
     proper_name = bool(_ASKS_PROPER_NAME.search(q))
-    return Wanted(count, money, date, duration, age, name or proper_name, proper_name, reason)
+    clock_time = bool(re.search(r"\bwhat time\b|\btime of (?:the )?day\b", q, re.I))
+    version = bool(re.search(r"\b(?:which|what) (?:\w+ )?version\b(?! control)", q, re.I))
+    responsibility = bool(re.search(r"\bclaimed? responsibility\b|\bresponsible for\b", q, re.I))
+    if clock_time:
+        date = False
+    return Wanted(
+        count, money, date, duration, age, name or proper_name, proper_name, reason, clock_time, version, responsibility
+    )
 
 
 def _novel(matches: list[str], question: str) -> bool:
@@ -230,8 +258,17 @@ def offers(text: str, question: str, want: Wanted, strict_only: bool = False) ->
         checks.append(_novel(DATE.findall(text), question))
     if want.age:
         checks.append(_novel(AGE.findall(text), question))
-    if want.proper_name or (want.name and not strict_only):
+    if want.proper_name and re.search(r"\bnames? of\b", question, re.I):
+        # "The name of the hospital": a name written next to "hospital", not any name.
+        checks.append(name_near_focus(text, question, focus_terms(question)))
+    elif want.proper_name or (want.name and not strict_only):
         checks.append(has_novel_name(text, question))
+    if want.clock_time:
+        checks.append(_novel(CLOCK_TIME.findall(text), question))
+    if want.version:
+        checks.append(_novel(VERSION.findall(text), question))
+    if want.responsibility:
+        checks.append(bool(RESPONSIBILITY.search(text)))
     if want.reason and not strict_only:
         checks.append(bool(REASON.search(text)))
     return any(checks)

@@ -45,6 +45,7 @@ _SENTENCE_STARTERS = {
     "Her", "Its", "Our", "Meanwhile", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
     "Saturday", "Sunday", "Chemical", "Armed", "If", "When", "While", "As", "After", "Before",
 }
+_WEEKDAYS = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
 _PLACES = {"Syria", "Aleppo", "Damascus", "Idlib", "Homs", "Hama", "Russia", "Turkey", "Beirut"}
 _NOT_A_NAME = _SENTENCE_STARTERS | _PLACES | {"Syrian", "Russian", "Turkish"}
 _JOINERS = {"of", "for", "the", "and", "al", "de"}
@@ -55,6 +56,7 @@ def _clean(name: str) -> str | None:
     words = name.strip(" ,.;:'\"").split()
     while words and (
         words[0].lower() in {"the", "a", "an"}
+        or words[0] in _WEEKDAYS  # "according to Thursday state news agency SANA"
         or (words[0][:1].islower() and not words[0].startswith("al-"))
         or (words[0] in _PLACES and len(words) > 1)
     ):

@@ -43,7 +43,7 @@ _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 _DATELINE = re.compile(
     r"(?:(?:Date of publication|Published(?: on)?|Posted(?: on)?|Last updated(?: at)?|Updated)\s+)?"
     r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?\s+)?"
-    rf"(?:\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?)\s+\d{{4}}"
+    rf"(?:(?:\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?)\s+\d{{4}}|\d\d[-.]\d\d[-.]\d{{4}})"
     r"(?:\s+\d{1,2}:?\d\d(?:\s*UTC(?:[+-]\d+)?)?)?\s+"
 )
 _CREDIT = re.compile(r"\((?:[^()]{0,40}?\b(?:Agencies|Photo|AFP|Reuters|AP|DHA|AA))\)\s+")  # "(TRT World and Agencies)"
