@@ -28,10 +28,11 @@ from retrieval.settings import PROJECT_ROOT, Settings
 EVAL_DIR = PROJECT_ROOT / "benchmarks" / "eval"
 EVAL_FILE = EVAL_DIR / "questions.jsonl"
 # Answer quality is reported per set, because the composer's rules were tuned on the
-# first two: only the last measures questions the rules have never seen.
+# first three: only the last measures questions the rules have never seen.
 ANSWER_SETS = {
     "questions.jsonl (tuned on)": EVAL_FILE,
     "questions-2.jsonl (second author, studied while tuning)": EVAL_DIR / "questions-2.jsonl",
+    "near-misses.jsonl (paired near misses, studied while tuning)": EVAL_DIR / "near-misses.jsonl",
     "test.jsonl (held out, never tuned on)": EVAL_DIR / "test.jsonl",
 }
 
