@@ -255,9 +255,7 @@ class ExtractiveComposer:
                 if not quantity:
                     score *= 0.8
                 score += 0.02 / n  # earlier-ranked passages win ties
-                scored.append(
-                    ScoredSpan(n, span, score, quantity, anchor_coverage, offered)
-                )
+                scored.append(ScoredSpan(n, span, score, quantity, anchor_coverage, offered))
         scored.sort(key=lambda s: s.score, reverse=True)
         top = scored[: self.RERANKED]
         for s in top:
@@ -268,12 +266,12 @@ class ExtractiveComposer:
             for s, similarity in zip(top, vectors @ question_vector):
                 s.similarity = float(similarity)
                 s.score = SIMILARITY_WEIGHT * s.similarity + (1 - SIMILARITY_WEIGHT) * s.score
-        focus = focus_terms(question)
+        focus_nouns = focus_terms(question)
         for s in top:
             s.offers_strict = offers(s.span.text, question, want, strict_only=True)
             if not s.offers_answer:
                 s.score *= TYPE_MISS
-            elif name_near_focus(s.span.text, question, focus):
+            elif name_near_focus(s.span.text, question, focus_nouns):
                 s.score *= FOCUS_BONUS
             elif want.any:
                 s.score *= TYPE_HIT
