@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import re
 import resource
@@ -100,6 +101,11 @@ def contains(text: str, needle: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(needle.lower()) + r"(?!\w)", text.lower()) is not None
 
 
+def ratio(part: int, whole: int) -> float:
+    """part / whole, or NaN (printed "n/a") when a sample has none to count."""
+    return part / whole if whole else math.nan
+
+
 def answer_quality(engine: Engine, questions: list[dict]) -> tuple[dict[str, float], list[dict]]:
     answerable = [q for q in questions if q["gold_doc_ids"]]
     rows = []
@@ -130,13 +136,13 @@ def answer_quality(engine: Engine, questions: list[dict]) -> tuple[dict[str, flo
     unanswerable = len(questions) - len(answerable)
     refusals = refused_answerable + refused_unanswerable
     metrics = {
-        "answer accuracy (answerable)": correct / len(answerable),
-        "citation precision": cited_gold / cited if cited else 0.0,
-        "verbatim quotes": exact / quotes if quotes else 1.0,
-        "attribution accuracy (who)": who_right / who_total if who_total else 0.0,
-        "refusal recall (unanswerable refused)": refused_unanswerable / unanswerable if unanswerable else 0.0,
-        "refusal precision": refused_unanswerable / refusals if refusals else 0.0,
-        "answerable refused": refused_answerable / len(answerable),
+        "answer accuracy (answerable)": ratio(correct, len(answerable)),
+        "citation precision": ratio(cited_gold, cited),
+        "verbatim quotes": ratio(exact, quotes),
+        "attribution accuracy (who)": ratio(who_right, who_total),
+        "refusal recall (unanswerable refused)": ratio(refused_unanswerable, unanswerable),
+        "refusal precision": ratio(refused_unanswerable, refusals),
+        "answerable refused": ratio(refused_answerable, len(answerable)),
         # For the extractive composer this must be 0: its spans are verbatim by construction.
         "answers with sentences dropped by verification": verified_away / len(questions),
     }
@@ -158,7 +164,8 @@ def transposed(title: str, columns: dict[str, dict[str, float]]) -> str:
     lines = [f"### {title}", "", "| measure | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for measure in measures:
         digits = 0 if measure.endswith("(ms)") else 3
-        lines.append(f"| {measure} | " + " | ".join(f"{columns[n][measure]:.{digits}f}" for n in names) + " |")
+        cells = ["n/a" if math.isnan(columns[n][measure]) else f"{columns[n][measure]:.{digits}f}" for n in names]
+        lines.append(f"| {measure} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
