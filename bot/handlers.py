@@ -334,6 +334,14 @@ async def record_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # admins ---------------------------------------------------------------------------
 
 
+async def refused_to_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, what: str) -> bool:
+    """True (after telling the user so) when the sender is not an admin."""
+    if is_admin(context.bot_data[SETTINGS], update.effective_user):
+        return False
+    await reply_html(update.effective_message, ADMINS_ONLY.format(what=what))
+    return True
+
+
 async def free_index_lock(context: ContextTypes.DEFAULT_TYPE, message: Message) -> asyncio.Lock | None:
     """The lock that keeps reloads and uploads one at a time, or None (and a reply) if busy."""
     lock: asyncio.Lock = context.bot_data[INDEX_LOCK]
@@ -346,8 +354,7 @@ async def free_index_lock(context: ContextTypes.DEFAULT_TYPE, message: Message) 
 async def reload_documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Re-indexes DOCUMENTS_DIR for an admin and replies with what changed."""
     message = update.effective_message
-    if not is_admin(context.bot_data[SETTINGS], update.effective_user):
-        await reply_html(message, ADMINS_ONLY.format(what="/reload"))
+    if await refused_to_non_admin(update, context, "/reload"):
         return
     lock = await free_index_lock(context, message)
     if lock is None:
@@ -367,8 +374,7 @@ async def reload_documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Shows an admin the index size, questions answered, refusals, feedback and uptime."""
     message = update.effective_message
-    if not is_admin(context.bot_data[SETTINGS], update.effective_user):
-        await reply_html(message, ADMINS_ONLY.format(what="/stats"))
+    if await refused_to_non_admin(update, context, "/stats"):
         return
     engine: Engine = context.bot_data[ENGINE]
     feedback: FeedbackStore = context.bot_data[FEEDBACK]
@@ -381,8 +387,7 @@ async def show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def explain_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Tells an admin how to add a report (send the file)."""
     settings: Settings = context.bot_data[SETTINGS]
-    if not is_admin(settings, update.effective_user):
-        await reply_html(update.effective_message, ADMINS_ONLY.format(what="adding documents"))
+    if await refused_to_non_admin(update, context, "adding documents"):
         return
     text = UPLOAD_HOW.format(suffixes=" ".join(SUPPORTED_SUFFIXES), limit=human_size(settings.max_upload_bytes))
     await reply_html(update.effective_message, text)
@@ -396,8 +401,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         is_upload_caption(message, context.bot.username) or mentions_bot(message, context.bot.username)
     ):
         return  # files shared in a group are not for the bot unless the caption says so
-    if not is_admin(settings, update.effective_user):
-        await reply_html(message, ADMINS_ONLY.format(what="adding documents"))
+    if await refused_to_non_admin(update, context, "adding documents"):
         return
     document = message.document
     try:

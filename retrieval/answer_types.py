@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from retrieval.verify import NUMBER_WORDS
 
@@ -195,9 +196,21 @@ def names_in(text: str) -> list[str]:
     return [name for _, _, name in _names(text)]
 
 
+# What a question says is read once per question, not once per candidate span: the
+# helpers below that take only the question are cached.
+@lru_cache(maxsize=1024)
+def _question_words(question: str) -> frozenset[str]:
+    words = {w.casefold() for w in re.findall(r"[\w\-]+", question)}
+    return frozenset(words | {w.split("-", 1)[-1] for w in words if "-" in w})
+
+
+@lru_cache(maxsize=1024)
+def _units(question: str) -> frozenset[str]:
+    return frozenset(u.casefold() for u in UNIT.findall(question))
+
+
 def _novel_words(name: str, question: str) -> list[str]:
-    question_words = {w.casefold() for w in re.findall(r"[\w\-]+", question)}
-    question_words |= {w.split("-", 1)[-1] for w in question_words if "-" in w}
+    question_words = _question_words(question)
     return [
         word
         for word in re.findall(r"[\w\-]+", name)
@@ -219,6 +232,7 @@ _PERSON = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)
 def asks_person(question: str) -> bool:
     """"The name of the suicide bomber" wants a person: "Qamishli Hasaka" is no answer."""
     match = _FOCUS.search(question)
@@ -247,7 +261,7 @@ def offers(text: str, question: str, want: Wanted, strict_only: bool = False) ->
         # Days, years and clock times are numbers too, but no count ("On July 18, 2013").
         undated = DATE.sub(" ", text)
         numbers = [m for m in NUMBER.findall(undated) if not re.fullmatch(r"(?:19|20)\d\d", m)]
-        units = {u.casefold() for u in UNIT.findall(question)}
+        units = _units(question)
         in_unit = not units or bool(units & {u.casefold() for u in UNIT.findall(text)})
         checks.append(_novel(numbers, question) and in_unit)
     if want.money:
@@ -285,18 +299,19 @@ _FOCUS = re.compile(
 )
 
 
-def focus_terms(question: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def focus_terms(question: str) -> frozenset[str]:
     """The noun a "which" question asks about ("which opposition minister" -> minister,
     opposition; "the name of the groom" -> groom): the answer is usually written next
     to it ("minister Yaacoub al-Ammar", "the health centre in al-Sakhoor area")."""
     match = _FOCUS.search(question)
     if not match:
-        return set()
+        return frozenset()
     words = (match.group("group") or match.group("named") or "").lower().split()
-    return {w for w in words if w not in {"the", "a", "an"} and len(w) > 2}
+    return frozenset(w for w in words if w not in {"the", "a", "an"} and len(w) > 2)
 
 
-def name_near_focus(text: str, question: str, focus: set[str], reach: int = 6) -> bool:
+def name_near_focus(text: str, question: str, focus: frozenset[str], reach: int = 6) -> bool:
     """Whether a name the question lacks is written within reach words of the focus noun
     ("minister Yaacoub al-Ammar")."""
     if not focus:

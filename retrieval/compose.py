@@ -19,7 +19,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from retrieval.answer_types import focus_terms, name_near_focus, novel_name, offers, wanted
+from retrieval.answer_types import MONTHS, focus_terms, name_near_focus, novel_name, offers, wanted
 from retrieval.attribution import attribute, attribution_tail, names_source, sources_at
 from retrieval.index import Hit
 from retrieval.lexical import LexicalIndex, tokenize
@@ -122,7 +122,7 @@ def _shares_prefix(anchor: str, tokens: set[str]) -> bool:
 
 
 DIRECTIONS = set(tokenize(["eastern western northern southern northeastern northwestern southeastern southwestern"])[0])
-MONTH_STEMS = set(tokenize(["January February March April May June July August September October November December"])[0])
+MONTH_STEMS = set(tokenize([MONTHS.replace("|", " ")])[0])
 MONTH_MISSING = 0.5  # a report that never names the asked month covers at most this share of anchors
 LEXICAL_TYPE_MISS = 0.6  # before the rerank: a span with nothing of the wanted kind
 _ANCHOR_SKIP = {"according", "how", "what", "which", "who", "when", "where", "why", "did", "does", "was", "were", "is", "the", "in", "on", "a", "an"}
