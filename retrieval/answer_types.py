@@ -107,7 +107,8 @@ _ASKS_NAME = re.compile(
     r"(?:minister|ambassador|envoy|diplomat|official|spokes(?:man|woman|person)|director|chief|head|leader|commander|"
     r"journalist|activist|reporter|doctor|group|agency|organi[sz]ation|monitor|charity|ngo|regulator|company|firm|vendor|"
     r"provider|team|outlet|newspaper|network|channel|party|faction|militia|army|force|ministry|government|country|"
-    r"state|area|district|neighbou?rhood|village|town|city|province|region|hospital|school|airport|base|database|"
+    r"state|area|district|neighbou?rhood|quarter|suburb|village|town|city|province|region|hospital|school|airport|base|"
+    r"street|road|square|roundabout|bridge|building|facility|mosque|church|market|camp|checkpoint|prison|station|database|"
     r"system|service|product|tool|software|library|component|cluster|datacenter|data center|imp|router|website)s?\b",
     re.I,
 )
@@ -177,11 +178,23 @@ def _novel(matches: list[str], question: str) -> bool:
 _SENTENCE_START = re.compile(r"(?:^|[.!?:\"“]\s*)$")
 
 
+_TITLE_WORD = re.compile(r"\b[A-Za-z][\w'’\-]{3,}")
+
+
+def is_headline(text: str) -> bool:
+    """Whether text is written in title case ("Damascus Car bomb Kills Four"): its
+    capitals mark a headline, not names."""
+    words = _TITLE_WORD.findall(text)
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+
+
 def _names(text: str) -> list[tuple[int, int, str]]:
     """(start, end, name) of the capitalised names in text. One capitalised word opening
     a sentence ("Media reports said") is taken for an ordinary word: a name there is
-    usually written in full."""
+    usually written in full. A headline names nothing by its capitals."""
     found = []
+    if is_headline(text):
+        return [(m.start(), m.end(), m.group(0)) for m in IDENTIFIER.finditer(text) if not m.group(0)[:1].isupper()]
     for match in NAME.finditer(text):
         words = [w for w in re.split(r"\s+", match.group(0)) if w.casefold().strip("'’") not in NOT_NAMES]
         if len(words) == 1 and "-" not in words[0] and not words[0].isupper() and _SENTENCE_START.search(text[: match.start()]):
@@ -205,16 +218,31 @@ def _question_words(question: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1024)
+def _acronyms(question: str) -> frozenset[str]:
+    """The initials of the question's runs of capitalised words: "OMS" says nothing new
+    to a question about the "Order Management System"."""
+    found = set()
+    for run in re.findall(r"[A-Z][\w\-]*(?:\s+(?:of\s+|for\s+|and\s+)?[A-Z][\w\-]*)+", question):
+        initials = "".join(w[0] for w in run.split() if w[0].isupper()).casefold()
+        found |= {initials[i:j] for i in range(len(initials)) for j in range(i + 2, len(initials) + 1)}
+    return frozenset(found)
+
+
+@lru_cache(maxsize=1024)
 def _units(question: str) -> frozenset[str]:
     return frozenset(u.casefold() for u in UNIT.findall(question))
 
 
 def _novel_words(name: str, question: str) -> list[str]:
     question_words = _question_words(question)
+    acronyms = _acronyms(question)
     return [
         word
         for word in re.findall(r"[\w\-]+", name)
-        if len(word) > 1 and word.casefold() not in question_words and word.casefold().split("-", 1)[-1] not in question_words
+        if len(word) > 1
+        and word.casefold() not in question_words
+        and word.casefold().split("-", 1)[-1] not in question_words
+        and not (word.isupper() and word.casefold() in acronyms)
     ]
 
 

@@ -168,3 +168,12 @@ def test_numeric_datelines_and_weekdays_are_furniture():
     ]
     text = "Four were killed according to Thursday state news agency SANA."
     assert attribute(text, 0, 16) == "SANA"
+
+
+def test_a_headline_and_an_acronym_of_the_question_name_nothing_new():
+    question = "On which street in Damascus's al-Tadamun neighbourhood did the suicide car bomb go off?"
+    assert not offers("Damascus Car bomb Kills Four .", question, wanted(question))
+    assert offers("The car bomb went off on Nisreen Street in al-Tadamun.", question, wanted(question))
+    question = "Which vendor supplied the Order Management System that collapsed at Zerodha?"
+    assert not offers("Zerodha had technical issues with its Order Management System (OMS).", question, wanted(question))
+    assert offers("The OMS, supplied by Refinitiv, rejected orders.", question, wanted(question))
