@@ -57,10 +57,19 @@ NOT_NAMES = set(
     "americans british french arab arabs israeli jordanian saudi qatari european belgian egyptian sunni "
     "shiite shia alawite islamic muslim muslims christian christians western eastern northern southern".split()
 ) | {m.lower() for m in (MONTHS + "|" + _MONTH_ABBR + "|" + _WEEKDAYS).split("|")}
-REASON = re.compile(
-    r"\b(?:because|due to|caused|causing|cause[ds]?|triggered|trigger|result(?:ed)? (?:of|from|in)|led to|root cause|"
-    r"owing to|stemm(?:ed|ing) from|after (?:a|an|the)|when (?:a|an|the)|bug|error|mistake|misconfigur\w*|incorrect\w*|failed|failure)\b",
+# A cause is written after "because", "due to", "triggered by" and before "caused",
+# "led to"; a fault word ("bug", "misconfigured") names one by itself.
+_CAUSE_AFTER = re.compile(
+    r"\b(?:because(?: of)?|due to|owing to|(?:caused|triggered|set off|sparked) by|result(?:ed)? (?:of|from)|"
+    r"stemm(?:ed|ing) from|root cause (?:was|is)|after (?:a|an|the)|when (?:a|an|the))\b",
     re.I,
+)
+_CAUSE_BEFORE = re.compile(r"\b(?:caused|causing|triggered|led to|resulted in|set off|sparked)\b(?! by)", re.I)
+_FAULT = re.compile(r"\b(?:bug|error|mistake|misconfigur\w*|incorrect\w*|typo|flaw\w*|overflow\w*|fail(?:ed|ure)|malfunction\w*)\b", re.I)
+CAUSE_WINDOW = 10  # words read on the cause's side of "because" or "caused"
+_STOP = set(
+    "a an the this that these those it its was were is are be been has had have which who what and or but of for to "
+    "in on at by with from as into over than then also there their they when after before".split()
 )
 
 
@@ -82,13 +91,14 @@ class Wanted:
 
     @property
     def any(self) -> bool:
-        return self.strict or self.name or self.reason
+        return self.strict or self.name
 
     @property
     def strict(self) -> bool:
         """Kinds a regular expression finds reliably: a "how many" answer without a
-        number is no answer, nor a "which regulator" one without a capitalised name.
-        Other names ("which weapon": mortars) and reasons are only preferred."""
+        number is no answer, nor a "which regulator" one without a capitalised name,
+        nor a "why" one without a cause the question does not already say. Other names
+        ("which weapon": mortars) are only preferred."""
         return (
             self.count
             or self.money
@@ -99,6 +109,7 @@ class Wanted:
             or self.clock_time
             or self.version
             or self.responsibility
+            or self.reason
         )
 
 
@@ -278,6 +289,24 @@ def has_novel_name(text: str, question: str) -> bool:
     return False
 
 
+def _new_content_words(words: list[str], question: str) -> int:
+    seen = {w.casefold()[:4] for w in _question_words(question)}
+    return sum(1 for w in words if len(w) > 2 and w.casefold() not in _STOP and w.casefold()[:4] not in seen)
+
+
+def offers_reason(text: str, question: str) -> bool:
+    """Whether text gives a cause the question does not already say: "triggered by a
+    brief power disruption" restates "why did the power disruption happen"; a sentence
+    saying what the event caused gives none."""
+    for match in _CAUSE_AFTER.finditer(text):
+        if _new_content_words(re.findall(r"[\w\-]+", text[match.end() :])[:CAUSE_WINDOW], question) >= 2:
+            return True
+    for match in _CAUSE_BEFORE.finditer(text):
+        if _new_content_words(re.findall(r"[\w\-]+", text[: match.start()])[-CAUSE_WINDOW:], question) >= 2:
+            return True
+    return any(_new_content_words([m.group(0)], question) for m in _FAULT.finditer(text))
+
+
 def offers(text: str, question: str, want: Wanted, strict_only: bool = False) -> bool:
     """Whether text holds an answer of a wanted kind that the question does not contain.
     With several kinds wanted ("which regulator, and how much"), one is enough;
@@ -311,8 +340,8 @@ def offers(text: str, question: str, want: Wanted, strict_only: bool = False) ->
         checks.append(_novel(VERSION.findall(text), question))
     if want.responsibility:
         checks.append(bool(RESPONSIBILITY.search(text)))
-    if want.reason and not strict_only:
-        checks.append(bool(REASON.search(text)))
+    if want.reason:
+        checks.append(offers_reason(text, question))
     return any(checks)
 
 

@@ -177,3 +177,15 @@ def test_a_headline_and_an_acronym_of_the_question_name_nothing_new():
     question = "Which vendor supplied the Order Management System that collapsed at Zerodha?"
     assert not offers("Zerodha had technical issues with its Order Management System (OMS).", question, wanted(question))
     assert offers("The OMS, supplied by Refinitiv, rejected orders.", question, wanted(question))
+
+
+def test_a_why_answer_gives_a_cause_the_question_does_not_already_say():
+    question = "Why did the power disruption at GitHub's primary datacenter on January 28, 2016 happen?"
+    want = wanted(question)
+    assert want.strict
+    # Restating the event with "triggered by", or saying what it caused, is no cause.
+    assert not offers("The incident was triggered by a brief power disruption at GitHub's primary datacenter.", question, want)
+    assert not offers("The power disruption at the datacenter caused over 25% of servers to reboot.", question, want)
+    assert offers("The disruption happened because a utility transformer overheated during routine maintenance.", question, want)
+    question = "What made Google take part of its London cloud zone offline in July 2022?"
+    assert offers("A simultaneous failure of multiple redundant cooling systems took the zone down.", question, wanted(question))
