@@ -24,6 +24,7 @@ _NAME = rf"{_CAP}(?:\s+(?:{_JOIN}\s+)*{_CAP}){{0,8}}"
 _ROLE = r"(?:coast guard|police|officials?|sources?|activists?|residents?|witnesses|authorities|army|forces|media|monitor|ministry)\b"
 _TITLE = r"(?:head|director|spokes(?:man|woman|person)|chief|leader|minister|official|commander|researcher|president|chairman|governor|ambassador|envoy|founder)"
 _SPEECH = r"(?:said|says|told|reported|stated|announced|added|confirmed|claimed|reports|wrote|quoted|described|accused|denied|blamed|warned|condemned|estimated)"
+_AGENCY = r"(?:[A-Z]{2,}|Reuters|AFP|SANA|Xinhua|Sputnik|TASS)"
 
 _PATTERNS = [
     re.compile(rf"\baccording to (?:the |a |an )?(?P<name>(?:[a-z]+\s+){{0,4}}{_NAME}(?:\s+{_ROLE})?)"),
@@ -31,9 +32,14 @@ _PATTERNS = [
     re.compile(rf"\b{_SPEECH} (?P<name>{_NAME})(?=\s+(?:[a-z]|$)|[,.;]|$)"),
     re.compile(rf"(?P<name>{_NAME}) (?:{_SPEECH})\b"),
     # "Hashem Darwish head of QRCS's health program in Turkey described ..."
-    re.compile(rf"(?P<name>{_NAME}),? (?:the |a )?{_TITLE}\b[^.;\"]{{0,60}}? (?:{_SPEECH})\b"),
-    re.compile(rf"\b(?:told|to) (?P<name>[A-Z]{{2,}}|Reuters|AFP|SANA|Xinhua|Sputnik|TASS)\b"),
+    # "Ole Solvang deputy emergencies director at the New York-based group says ..."
+    re.compile(rf"(?P<name>{_NAME}),? (?:the |a |an )?(?:[a-z\-]+ ){{0,2}}{_TITLE}\b[^.;\"]{{0,90}}? (?:{_SPEECH})\b"),
+    re.compile(rf"\b(?:told|to) (?P<name>{_AGENCY})\b"),
 ]
+_AGENCY_NAME = re.compile(_AGENCY)
+# "... he told AFP": the claim is the speaker's, named earlier in the report.
+_PRONOUN_SPEECH = re.compile(rf"\b(?:he|she) (?:{_SPEECH})\b")
+PRONOUN_REACH = 600
 
 # Capitalised words that start sentences or are not sources.
 # Capitalised words that start a new sentence (texts may have no full stops) or are
@@ -89,11 +95,31 @@ def _find(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def attribute(document: str, start: int, end: int) -> str | None:
-    """Who makes the claim quoted as document[start:end], or None if the report doesn't say."""
+def _speaker_before(document: str, at: int) -> str | None:
+    """Whom a "he said" at document[at] refers to: the last person (a name of two words
+    or more, not a news agency) named as saying something before it."""
+    window = max(0, at - PRONOUN_REACH)
+    people = [m for m in _find(document[window:at]) if len(m[1].split()) >= 2 and not _AGENCY_NAME.fullmatch(m[1])]
+    return max(people)[1] if people else None
+
+
+def _inside(document: str, start: int, end: int) -> list[tuple[int, str]]:
+    """Who the quote document[start:end] itself says makes its claim, in order; "he
+    told AFP" is the person named before, not the agency that heard it."""
     # A quote may begin inside a name ("Without Borders said ..."): read the name whole.
     lead = max(0, start - NAME_SLACK)
-    inside = [m for m in _find(document[lead:end]) if lead + m[0] + len(m[1]) > start]
+    inside = sorted((lead + p, name) for p, name in _find(document[lead:end]) if lead + p + len(name) > start)
+    pronoun = _PRONOUN_SPEECH.search(document, start, end)
+    if pronoun and all(_AGENCY_NAME.fullmatch(name) for _, name in inside):
+        speaker = _speaker_before(document, pronoun.start())
+        if speaker:
+            return [(pronoun.start(), speaker)]
+    return inside
+
+
+def attribute(document: str, start: int, end: int) -> str | None:
+    """Who makes the claim quoted as document[start:end], or None if the report doesn't say."""
+    inside = _inside(document, start, end)
     if inside:
         return inside[0][1]
     # Read past the window so a name is never cut short; keep only matches that begin in it.
@@ -115,7 +141,7 @@ def claimed_sources(text: str) -> list[str]:
 def sources_at(document: str, start: int, end: int) -> list[str]:
     """Who the quote document[start:end] itself, or the words right after it, say
     makes the claim."""
-    names = [name for _, name in sorted(_find(document[start:end]))]
+    names = [name for _, name in _inside(document, start, end)]
     tail = attribution_tail(document, end)
     if tail is not None:
         names += claimed_sources(document[end:tail])

@@ -189,3 +189,21 @@ def test_a_why_answer_gives_a_cause_the_question_does_not_already_say():
     assert offers("The disruption happened because a utility transformer overheated during routine maintenance.", question, want)
     question = "What made Google take part of its London cloud zone offline in July 2022?"
     assert offers("A simultaneous failure of multiple redundant cooling systems took the zone down.", question, wanted(question))
+
+
+def test_a_titled_speaker_and_the_person_behind_he_told_afp():
+    text = (
+        "Ole Solvang deputy emergencies director at the New York-based group says IS "
+        '"mined virtually everything including quite literally the kitchen sink before they left."'
+    )
+    assert attribute(text, text.index("IS"), len(text)) == "Ole Solvang"
+    text = (
+        "Rami Abdel Rahman head of the Observatory said the town was encircled. "
+        '"The Islamic State has entered its final phase" he told AFP.'
+    )
+    quote = text.index('"The')
+    assert attribute(text, quote, len(text)) == "Rami Abdel Rahman"
+    assert sources_at(text, quote, len(text)) == ["Rami Abdel Rahman"]
+    # With no one named before, the agency that heard it is all the report says.
+    text = '"The Islamic State has entered its final phase" he told AFP.'
+    assert attribute(text, 0, len(text)) == "AFP"
