@@ -83,7 +83,7 @@ class ScoredSpan:
     sources: list[str] = field(default_factory=list)  # who the span says makes its claim
 
 
-_COUNTED = re.compile(r"\bhow many\s+(?:of\s+the\s+|more\s+)?(?P<noun>(?:[A-Za-z\-]+\s+){0,2}?[A-Za-z\-]+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|died|killed|wounded)\b|\?|$)", re.I)
+_COUNTED = re.compile(r"\bhow many\s+(?:of\s+the\s+|more\s+)?(?P<noun>(?:[A-Za-z\-]+\s+){0,2}?[A-Za-z\-]+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|died|killed|wounded|held|who|that|among|inside)\b|\?|$)", re.I)
 _NUMBER_TOKEN = re.compile(r"^(?:\d[\d,.]*|" + "|".join(NUMBER_WORDS) + r"|dozens?|hundreds?|thousands?|several|scores?)$", re.I)
 
 
@@ -175,11 +175,15 @@ def counted_terms(question: str, noun: str) -> set[str]:
 
 
 def states_quantity(text: str, terms: set[str]) -> bool:
-    """Whether text gives a number of the counted thing ("17 children", "eight people including")."""
+    """Whether text gives a number of the counted thing ("17 children", "eight people
+    including"). People are counted loosely ("two killed and five others wounded");
+    things only by a number written just before them ("five cars", not "six others
+    injured in a car bomb"). A year counts nothing."""
+    people = bool(terms & (PEOPLE | CHILDREN | KILLED | WOUNDED))
     raw = [w.strip(",.") for w in re.findall(r"[\w\-,.]+", text)]
     for i, word in enumerate(raw):
-        if _NUMBER_TOKEN.match(word):
-            window = " ".join(raw[max(0, i - 2) : i + 6])
+        if _NUMBER_TOKEN.match(word) and not re.fullmatch(r"(?:19|20)\d\d", word):
+            window = " ".join(raw[max(0, i - 2) : i + 6] if people else raw[i + 1 : i + 4])
             if terms & set(tokenize([window])[0]):
                 return True
     return False

@@ -207,3 +207,13 @@ def test_a_titled_speaker_and_the_person_behind_he_told_afp():
     # With no one named before, the agency that heard it is all the report says.
     text = '"The Islamic State has entered its final phase" he told AFP.'
     assert attribute(text, 0, len(text)) == "AFP"
+
+
+def test_things_are_counted_by_a_number_written_before_them_and_years_count_nothing():
+    question = "How many cars were damaged by the September 2013 car bomb in Sumaria?"
+    terms = counted_terms(question, counted_noun(question))
+    assert states_quantity("The blast damaged five cars parked nearby", terms)
+    assert not states_quantity("Four people were killed and six others injured in a car bomb attack", terms)
+    assert not states_quantity("Since March 2011 a series of car bombs have targeted Damascus", terms)
+    prisoners = "How many of the prisoners held at the security complex were killed?"
+    assert counted_noun(prisoners) == counted_noun("How many prisoners were killed?")
