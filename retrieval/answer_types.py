@@ -159,7 +159,7 @@ def wanted(question: str) -> Wanted:
         re.search(
             r"\bhow many\b|\bnumber of\b|\bhow much\b|\bwhat (?:figure|number)\b|\bwhat (?:was|is|were) the (?:\w+ )?toll\b"
             r"|\bwhat (?:was|is|were|are) the (?:peak|total|maximum|average|number|amount|share|percentage|proportion|rate|size|count)\b"
-            r"|\bwhat (?:share|percentage|proportion|fraction)\b",
+            r"|\bwhat (?:share|percentage|proportion|fraction)\b|\bhow (?:large|big|fast|far|high|heavy)\b|\bwhat size\b",
             q,
             re.I,
         )

@@ -43,6 +43,7 @@ TYPE_HIT = 1.1  # and one with it (a number for "how many") this much
 FOCUS_BONUS = 1.35
 SECOND_SPAN_RATIO = 0.8  # a second span is quoted when it scores this close to the best
 MAX_SPANS = 2
+MAX_MERGED_CHARS = 400  # two sentences of one passage quoted as one span, at most this long
 MAX_ANSWER_TOKENS = 400  # one to three sentences; also bounds a runaway model
 
 # Words that shape a question but are not what it is about (stemmed, as BM25 sees them).
@@ -90,6 +91,10 @@ _NUMBER_TOKEN = re.compile(r"^(?:\d[\d,.]*|" + "|".join(NUMBER_WORDS) + r"|dozen
 # A window that ends inside an attribution ("... according to the Syrian state news")
 # is cut back before it; attribution_tail then quotes the whole attribution.
 _DANGLING = re.compile(r"(?:\s+according\s+to(?:\s+\S+){0,6}|\s+(?:according|to|said|of|the|and|by|in|at|on))+$")
+
+
+def _merged_length(a: Span, b: Span) -> int:
+    return max(a.end, b.end) - min(a.start, b.start)
 
 
 def _same_claim(a: str, b: str) -> bool:
@@ -150,6 +155,14 @@ def dateline(published: str | None) -> str:
         return datetime.date.fromisoformat((published or "")[:10]).strftime("%d %B %Y")
     except ValueError:
         return ""
+
+
+_ISO_DATE = re.compile(r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b")
+
+
+def spelled_dates(text: str) -> str:
+    """"2016-07-24" in a report is "24 July 2016" to a question asking about July."""
+    return " ".join(dateline(d) for d in set(_ISO_DATE.findall(text)))
 
 
 def counted_noun(question: str) -> str | None:
@@ -228,7 +241,9 @@ class ExtractiveComposer:
             doc_id = hit.passage.doc_id
             if doc_id not in report_tokens:
                 report_tokens[doc_id] = set(
-                    tokenize([f"{hit.passage.title}\n{dateline(hit.passage.published)}\n{documents[doc_id]}"])[0]
+                    tokenize(
+                        [f"{hit.passage.title}\n{dateline(hit.passage.published)}\n{spelled_dates(documents[doc_id])}\n{documents[doc_id]}"]
+                    )[0]
                 )
             tokens_of_report = report_tokens[doc_id]
             anchor_coverage = (
@@ -321,7 +336,16 @@ class ExtractiveComposer:
                 )
                 for c in chosen
             )
-            if not overlaps and not repeats:
+            if overlaps or repeats:
+                continue
+            # A second sentence of the same passage close by is quoted with the first,
+            # as one span: a citation number carries one quote.
+            near = next((c for c in chosen if c.n == candidate.n and _merged_length(c.span, candidate.span) <= MAX_MERGED_CHARS), None)
+            if near is not None:
+                document = documents[hits[near.n - 1].passage.doc_id]
+                start, end = min(near.span.start, candidate.span.start), max(near.span.end, candidate.span.end)
+                near.span = Span(start, end, document[start:end])
+            else:
                 chosen.append(candidate)
         lines, quotes, attributions = [], {}, {}
         for choice in chosen:
@@ -343,7 +367,8 @@ class ExtractiveComposer:
                 attributions[choice.n] = who
             if any(choice.span.text.casefold() == q.text.casefold() for q in quotes.values()):
                 continue  # trimming made it the same words as a quote already chosen
-            lines.append(f"{lead}{choice.span.text} [{choice.n}]")
+            # One line per quote: a merged quote may span a paragraph break.
+            lines.append(f"{lead}{' '.join(choice.span.text.split())} [{choice.n}]")
             quotes[choice.n] = choice.span
         return Draft(text="\n".join(lines), quotes=quotes, attributions=attributions)
 

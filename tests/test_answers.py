@@ -261,3 +261,23 @@ def test_follow_up_without_an_llm_searches_with_the_earlier_question(seed_data):
     answer = engine_with(seed_data).ask("and who reported it?", previous=[CHILDREN])
     assert answer.retrieval_query == f"{CHILDREN} and who reported it?"
     assert not answer.refused
+
+
+def test_the_next_sentence_of_a_passage_is_quoted_with_the_first(tmp_path):
+    """The sentence most like the question often sets the scene and the next one answers;
+    both are quoted as one exact span, since a citation number carries one quote."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tarsnap.md").write_text(
+        "# Tarsnap outage\n\n"
+        "The Tarsnap service experienced an outage on 2016-07-24, lasting approximately 85 minutes.\n\n"
+        "Affected users were credited with two days of storage costs.\n\n"
+        "A routine background job had filled the filesystem with a runaway log file.\n"
+    )
+    engine = Engine(Settings(_env_file=None, data_dir=tmp_path / "data", documents_dir=docs))
+    engine.ingest()
+    answer = engine.ask("How many days of storage costs were Tarsnap users credited after the July 24, 2016 outage?")
+    assert not answer.refused and answer.verification.dropped == []
+    [citation] = answer.citations
+    assert "two days of storage costs" in citation.quote
+    assert_quotes_verbatim(engine, answer)
