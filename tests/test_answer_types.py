@@ -217,3 +217,10 @@ def test_things_are_counted_by_a_number_written_before_them_and_years_count_noth
     assert not states_quantity("Since March 2011 a series of car bombs have targeted Damascus", terms)
     prisoners = "How many of the prisoners held at the security complex were killed?"
     assert counted_noun(prisoners) == counted_noun("How many prisoners were killed?")
+
+
+def test_a_name_ending_in_the_asked_noun_answers_which_noun():
+    question = "What was the name of the mosque in Ariha, Idlib province, where a blast killed 25 Nusra Front members?"
+    want = wanted(question)
+    assert offers("the Observatory said the explosion in Salem Mosque in Ariha also killed a senior member", question, want)
+    assert not offers("An explosion at a mosque in Syrias Idlib province killed at least 25 members", question, want)
