@@ -158,11 +158,14 @@ def dateline(published: str | None) -> str:
 
 
 _ISO_DATE = re.compile(r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b")
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
 
 
 def spelled_dates(text: str) -> str:
-    """"2016-07-24" in a report is "24 July 2016" to a question asking about July."""
-    return " ".join(dateline(d) for d in set(_ISO_DATE.findall(text)))
+    """"2016-07-24" in a report is "24 July 2016" to a question asking about July, and
+    "January 15th" is the 15 of "January 15"."""
+    iso = {dateline(d) for d in _ISO_DATE.findall(text)}
+    return " ".join(iso | set(_ORDINAL.findall(text)))
 
 
 def counted_noun(question: str) -> str | None:
