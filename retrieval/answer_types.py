@@ -123,6 +123,7 @@ _ASKS_NAME = re.compile(
     r"provider|team|outlet|newspaper|network|channel|party|faction|militia|army|force|ministry|government|country|"
     r"state|area|district|neighbou?rhood|quarter|suburb|village|town|city|province|region|hospital|school|airport|base|"
     r"street|road|square|roundabout|bridge|building|facility|mosque|church|market|camp|checkpoint|prison|station|database|"
+    r"parameter|setting|flag|option|variable|shard|table|server|host|node|instance|region|zone|file|command|job|feature|module|"
     r"system|service|product|tool|software|library|component|cluster|datacenter|data center|imp|router|website)s?\b",
     re.I,
 )
@@ -377,12 +378,14 @@ def name_near_focus(text: str, question: str, focus: frozenset[str], reach: int 
     if not focus:
         return False
     words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", text)]
-    at = [i for i, (_, w) in enumerate(words) if w.lower().strip(",.;:()\"'") in focus]
-    if not at:
-        return False
+    at = [i for i, (_, w) in enumerate(words) if w.lower().strip(",.;:()\"'`") in focus]
     starts = [start for start, _ in words]
     for start, end, name in _names(text):
-        if novel_name(name, question):
+        if not novel_name(name, question):
+            continue
+        if IDENTIFIER.fullmatch(name) and any(name.lower().startswith(f) for f in focus):
+            return True  # "shard4" for "which shard"
+        if at:
             first = bisect.bisect_right(starts, start) - 1
             last = bisect.bisect_left(starts, end) - 1
             if any(max(first - i, i - last) <= reach for i in at):  # "Salem Mosque" too

@@ -228,3 +228,13 @@ def test_a_name_ending_in_the_asked_noun_answers_which_noun():
     want = wanted(question)
     assert offers("the Observatory said the explosion in Salem Mosque in Ariha also killed a senior member", question, want)
     assert not offers("An explosion at a mosque in Syrias Idlib province killed at least 25 members", question, want)
+
+
+def test_an_identifier_named_after_the_asked_noun_answers_which_noun():
+    question = "Which Postgres shard hit transaction ID wraparound in the Mandrill outage of February 2019?"
+    assert name_near_focus(
+        "The incident was triggered when a PostgreSQL database, specifically shard4, entered a safety shutdown mode.",
+        question,
+        focus_terms(question),
+    )
+    assert not name_near_focus("The root cause was a transaction ID (XID) wraparound in PostgreSQL.", question, focus_terms(question))
