@@ -35,6 +35,7 @@ ANSWER_SETS = {
     "questions-2.jsonl (second author, studied while tuning)": EVAL_DIR / "questions-2.jsonl",
     "near-misses.jsonl (paired near misses, studied while tuning)": EVAL_DIR / "near-misses.jsonl",
     "test.jsonl (held out, never tuned on)": EVAL_DIR / "test.jsonl",
+    "test-2.jsonl (second held-out set, never tuned on)": EVAL_DIR / "test-2.jsonl",
 }
 
 
