@@ -128,6 +128,7 @@ def _shares_prefix(anchor: str, tokens: set[str]) -> bool:
 
 DIRECTIONS = set(tokenize(["eastern western northern southern northeastern northwestern southeastern southwestern"])[0])
 MONTH_STEMS = set(tokenize([MONTHS.replace("|", " ")])[0])
+COUNT_SYNONYM_SIMILARITY = 0.6  # "paramedics" ~ "ambulance crew" 0.64; "cars" ~ "people" 0.50
 MONTH_MISSING = 0.5  # a report that never names the asked month covers at most this share of anchors
 LEXICAL_TYPE_MISS = 0.6  # before the rerank: a span with nothing of the wanted kind
 _ANCHOR_SKIP = {"according", "how", "what", "which", "who", "when", "where", "why", "did", "does", "was", "were", "is", "the", "in", "on", "a", "an"}
@@ -188,6 +189,30 @@ def counted_terms(question: str, noun: str) -> set[str]:
             return WOUNDED
         return group | KILLED | PEOPLE
     return group
+
+
+def counted_phrase(question: str) -> str | None:
+    """"How many teaching staff died" -> "teaching staff"."""
+    match = _COUNTED.search(question)
+    return match.group("noun") if match else None
+
+
+_OF_THEM = {"of", "them", "whom", "were", "other", "others", "more", "than", "at", "least", "the"}
+
+
+def numbered_phrases(text: str) -> list[str]:
+    """What the numbers of text count: "two of them ambulance crew" -> "ambulance crew",
+    "6 Lebanese martyrs" -> "Lebanese martyrs"."""
+    raw = [w.strip(",.;:\"()") for w in text.split()]
+    phrases = []
+    for i, word in enumerate(raw):
+        if _NUMBER_TOKEN.match(word) and not re.fullmatch(r"(?:19|20)\d\d", word):
+            following = raw[i + 1 : i + 6]
+            while following and following[0].lower() in _OF_THEM:
+                following = following[1:]
+            if following:
+                phrases.append(" ".join(following[:2]))
+    return phrases
 
 
 def states_quantity(text: str, terms: set[str]) -> bool:
@@ -288,6 +313,8 @@ class ExtractiveComposer:
             for s, similarity in zip(top, vectors @ question_vector):
                 s.similarity = float(similarity)
                 s.score = SIMILARITY_WEIGHT * s.similarity + (1 - SIMILARITY_WEIGHT) * s.score
+        if noun and not counts_people and not directions and self.embeddings is not None:
+            self._count_synonyms(question, top)
         focus_nouns = focus_terms(question)
         for s in top:
             s.offers_strict = offers(s.span.text, question, want, strict_only=True)
@@ -304,6 +331,23 @@ class ExtractiveComposer:
                     s.score *= TYPE_MISS
         top.sort(key=lambda s: s.score, reverse=True)
         return top
+
+    def _count_synonyms(self, question: str, top: list[ScoredSpan]) -> None:
+        """A report may count the asked thing in other words ("paramedics": "two of them
+        ambulance crew"; "teaching staff": "six teachers"). A number of something that
+        means the same by embedding is a number of the asked thing; "people" for "cars"
+        is not."""
+        phrase = counted_phrase(question)
+        missing = [(s, numbered_phrases(s.span.text)) for s in top if not s.has_asked_quantity]
+        missing = [(s, phrases) for s, phrases in missing if phrases]
+        if not phrase or not missing:
+            return
+        flat = [p for _, phrases in missing for p in phrases]
+        vectors = self.embeddings.embed_matrix([phrase, *flat])
+        similarity = iter(vectors[1:] @ vectors[0])
+        for s, phrases in missing:
+            if max(float(next(similarity)) for _ in phrases) >= COUNT_SYNONYM_SIMILARITY:
+                s.has_asked_quantity = True
 
     def relevant(self, scored: list[ScoredSpan]) -> list[ScoredSpan]:
         return [

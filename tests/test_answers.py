@@ -281,3 +281,19 @@ def test_the_next_sentence_of_a_passage_is_quoted_with_the_first(tmp_path):
     [citation] = answer.citations
     assert "two days of storage costs" in citation.quote
     assert_quotes_verbatim(engine, answer)
+
+
+def test_a_count_given_in_other_words_answers_but_a_count_of_something_else_does_not(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ras-al-ain.txt").write_text(
+        "Fighting in Ras al-Ain\n\nAl-Qaeda loyalists attacked the Kurdish town of Ras al-Ain on Saturday sparking "
+        "fighting in which 17 people were killed two of them ambulance crew a monitoring group said.\n"
+    )
+    engine = Engine(Settings(_env_file=None, data_dir=tmp_path / "data", documents_dir=docs))
+    engine.ingest()
+    answer = engine.ask("How many paramedics were among the dead when al-Qaeda loyalists stormed Ras al-Ain?")
+    assert not answer.refused
+    assert "two of them ambulance crew" in answer.citations[0].quote
+    # "17 people" is no number of cars.
+    assert engine.ask("How many cars were destroyed when al-Qaeda loyalists stormed Ras al-Ain?").refused
