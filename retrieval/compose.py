@@ -159,14 +159,24 @@ def dateline(published: str | None) -> str:
 
 
 _ISO_DATE = re.compile(r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b")
+_DAY_FIRST_DATE = re.compile(r"\b([0-3]?\d)[-./]([01]?\d)[-./]((?:19|20)\d\d)\b")
 _ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
+_MONTH_ABBREVIATION = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b\.?")
+_DOTTED_ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,}")
+_MONTH_NAMES = MONTHS.split("|")
 
 
-def spelled_dates(text: str) -> str:
-    """"2016-07-24" in a report is "24 July 2016" to a question asking about July, and
-    "January 15th" is the 15 of "January 15"."""
-    iso = {dateline(d) for d in _ISO_DATE.findall(text)}
-    return " ".join(iso | set(_ORDINAL.findall(text)))
+def spelled_out(text: str) -> str:
+    """Other spellings of what a report says, for a question's anchors to match: dates
+    ("2016-07-24", "16-11-2014" -> "24 July 2016", "16 November 2014"), month
+    abbreviations ("Nov" -> "November"), ordinals ("January 15th" -> 15) and dotted
+    acronyms ("U.N." -> "UN")."""
+    found = {dateline(d) for d in _ISO_DATE.findall(text)}
+    found |= {dateline(f"{y}-{int(m):02d}-{int(d):02d}") for d, m, y in _DAY_FIRST_DATE.findall(text)}
+    found |= {next(n for n in _MONTH_NAMES if n.startswith(a[:3])) for a in _MONTH_ABBREVIATION.findall(text)}
+    found |= set(_ORDINAL.findall(text))
+    found |= {a.replace(".", "") for a in _DOTTED_ACRONYM.findall(text)}
+    return " ".join(sorted(found))
 
 
 def counted_noun(question: str) -> str | None:
@@ -270,7 +280,7 @@ class ExtractiveComposer:
             if doc_id not in report_tokens:
                 report_tokens[doc_id] = set(
                     tokenize(
-                        [f"{hit.passage.title}\n{dateline(hit.passage.published)}\n{spelled_dates(documents[doc_id])}\n{documents[doc_id]}"]
+                        [f"{hit.passage.title}\n{dateline(hit.passage.published)}\n{spelled_out(documents[doc_id])}\n{documents[doc_id]}"]
                     )[0]
                 )
             tokens_of_report = report_tokens[doc_id]

@@ -7,7 +7,7 @@ import pytest
 
 from retrieval.answer_types import focus_terms, name_near_focus, names_in, offers, wanted
 from retrieval.attribution import attribute, sources_at
-from retrieval.compose import anchor_terms, counted_noun, counted_terms, dateline, spelled_dates, states_quantity
+from retrieval.compose import anchor_terms, counted_noun, counted_terms, dateline, spelled_out, states_quantity
 from retrieval.spans import spans_in
 
 
@@ -84,8 +84,11 @@ def test_anchors_are_the_names_and_dates_that_pin_an_incident():
     assert dateline("2016-02-15") == "15 February 2016"
     assert dateline(None) == dateline("undated") == ""
     # A report's "2016-07-24" and "January 15th" pin "July 24" and "January 15".
-    assert set(spelled_dates("an outage on 2016-07-24 and another on January 15th, 1990").split()) == {
+    assert set(spelled_out("an outage on 2016-07-24 and another on January 15th, 1990").split()) == {
         "24", "July", "2016", "15",
+    }
+    assert set(spelled_out("16-11-2014 title: ... Sunday 16 Nov said U.N. spokesman").split()) == {
+        "16", "November", "2014", "UN",
     }
 
 
