@@ -146,6 +146,15 @@ RESPONSIBILITY = re.compile(r"\bresponsib\w*|\bclaim(?:ed|s|ing)? (?:the |that |
 UNIT = re.compile(r"\b(?:[KMGT]bps|[KMGTP]i?B|percent|per ?cent|requests per second|rps|qps)(?!\w)|%", re.I)
 
 
+# A share is a percentage or a fraction.
+SHARE = re.compile(r"%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth|majority|minority)\b|\b(?:one|1) in\b|\b\d+ (?:out )?of (?:every|the )?\d+\b", re.I)
+
+
+@lru_cache(maxsize=1024)
+def asks_share(question: str) -> bool:
+    return bool(re.search(r"\bwhat (?:\w+ )?(?:share|percentage|proportion|fraction|per ?cent)\b", question, re.I))
+
+
 def wanted(question: str) -> Wanted:
     """The kinds of answer a question asks for, from its wording."""
     q = question
@@ -318,7 +327,9 @@ def offers(text: str, question: str, want: Wanted, strict_only: bool = False) ->
     if not (want.strict if strict_only else want.any):
         return True
     checks = []
-    if want.count:
+    if want.count and asks_share(question):  # "what share of clients": "1.5%", "a third", not "12:12 PM"
+        checks.append(_novel(SHARE.findall(text), question))
+    elif want.count:
         # Days, years and clock times are numbers too, but no count ("On July 18, 2013").
         undated = DATE.sub(" ", text)
         numbers = [m for m in NUMBER.findall(undated) if not re.fullmatch(r"(?:19|20)\d\d", m)]

@@ -241,3 +241,11 @@ def test_an_identifier_named_after_the_asked_noun_answers_which_noun():
         focus_terms(question),
     )
     assert not name_near_focus("The root cause was a transaction ID (XID) wraparound in PostgreSQL.", question, focus_terms(question))
+
+
+def test_a_share_is_given_as_a_percentage_or_a_fraction():
+    question = "What share of the clients who traded that day were affected when Zerodha's leased line failed?"
+    want = wanted(question)
+    assert not offers("On April 12th, 2018, around 12:12 PM, Zerodha lost a leased line to the exchange.", question, want)
+    assert offers("Approximately 1.5% of clients who traded that day were affected.", question, want)
+    assert offers("About a third of clients could not place orders.", question, want)
