@@ -132,7 +132,7 @@ _ASKS_NAME = re.compile(
 _ASKS_PROPER_NAME = re.compile(
     r"\b(?:which|what)\s+(?:[\w\-]+\s+){0,3}?(?:minister|ambassador|envoy|diplomat|official|spokes(?:man|woman|person)|"
     r"journalist|activist|reporter|regulator|company|firm|vendor|agency|organi[sz]ation|charity|ngo|newspaper|outlet|"
-    r"ministry|monitor|monitoring group)s?\b|\bnames? of\b",
+    r"ministry|monitor|monitoring group|faction|militia|brigade)s?\b|\bnames? of\b",
     re.I,
 )
 CLOCK_TIME = re.compile(
@@ -183,7 +183,7 @@ def wanted(question: str) -> Wanted:
         count = money = date = duration = age = False
     reason = bool(re.search(r"^\s*why\b|\bwhat (?:caused|triggered|led to|made|was the (?:root )?cause)\b|\b(?:cause|reason) (?:of|for)\b", q, re.I))
     proper_name = bool(_ASKS_PROPER_NAME.search(q))
-    clock_time = bool(re.search(r"\bwhat time\b|\btime of (?:the )?day\b", q, re.I))
+    clock_time = bool(re.search(r"\bwhat (?:exact |precise )?time\b|\btime of (?:the )?day\b", q, re.I))
     version = bool(re.search(r"\b(?:which|what) (?:\w+ )?version\b(?! control)", q, re.I))
     responsibility = bool(re.search(r"\bclaimed? responsibility\b|\bresponsible for\b", q, re.I))
     if clock_time:

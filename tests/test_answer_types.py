@@ -249,3 +249,10 @@ def test_a_share_is_given_as_a_percentage_or_a_fraction():
     assert not offers("On April 12th, 2018, around 12:12 PM, Zerodha lost a leased line to the exchange.", question, want)
     assert offers("Approximately 1.5% of clients who traded that day were affected.", question, want)
     assert offers("About a third of clients could not place orders.", question, want)
+
+
+def test_an_exact_time_wants_a_clock_time_and_a_faction_a_name():
+    question = "What exact time (UTC) did the Firefox add-on signing certificate expire in May 2019?"
+    assert not offers("Around May 4th, 2019, most Firefox add-ons stopped functioning.", question, wanted(question))
+    assert offers("The certificate expired at 00:09 UTC on May 4.", question, wanted(question))
+    assert wanted("Which faction fired the rocket that exploded in Damascus?").proper_name
