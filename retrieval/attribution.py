@@ -23,7 +23,11 @@ _NAME = rf"{_CAP}(?:\s+(?:{_JOIN}\s+)*{_CAP}){{0,8}}"
 # Lower-case words that finish a source's name: "the Greek coast guard", "Gujarat police".
 _ROLE = r"(?:coast guard|police|officials?|sources?|activists?|residents?|witnesses|authorities|army|forces|media|monitor|ministry)\b"
 _TITLE = r"(?:head|director|spokes(?:man|woman|person)|chief|leader|minister|official|commander|researcher|president|chairman|governor|ambassador|envoy|founder)"
-_SPEECH = r"(?:said|says|told|reported|stated|announced|added|confirmed|claimed|reports|wrote|quoted|described|accused|denied|blamed|warned|condemned|estimated)"
+_SPEECH = (
+    r"(?:said|says|told|reported|stated|announced|added|confirmed|claimed|reports|wrote|quoted|described|accused|denied|"
+    r"blamed|warned|condemned|estimated|reaffirmed|affirmed|stressed|explained|noted|insisted|tweeted|posted|argued|"
+    r"asserted|declared|revealed|emphasi[sz]ed)"
+)
 _AGENCY = r"(?:[A-Z]{2,}|Reuters|AFP|SANA|Xinhua|Sputnik|TASS)"
 
 _PATTERNS = [
@@ -62,6 +66,9 @@ def _clean(name: str) -> str | None:
     words = name.strip(" ,.;:'\"").split()
     while words and (
         words[0].lower() in {"the", "a", "an"}
+        # "fighting the PKK Khalil said": in unpunctuated text an acronym before a
+        # person's name ends the sentence before it
+        or (len(words) == 2 and words[0].isupper() and len(words[0]) > 1 and not words[1].isupper() and words[1][:1].isupper())
         or words[0] in _WEEKDAYS  # "according to Thursday state news agency SANA"
         or (words[0][:1].islower() and not words[0].startswith("al-"))
         or (words[0] in _PLACES and len(words) > 1)
@@ -117,20 +124,32 @@ def _inside(document: str, start: int, end: int) -> list[tuple[int, str]]:
     return inside
 
 
+def _full_name(document: str, name: str, at: int) -> str:
+    """"Khalil said" is the "Nawaf Khalil" the report named before: a one-word source
+    is given the fuller name that ends in it, nearest first."""
+    if " " in name or not name[:1].isupper() or name.isupper():  # "SANA" is whole
+        return name
+    fuller = [m.group(0) for m in re.finditer(rf"\b(?:[A-Z][\w'\-]+\s+){{1,2}}{re.escape(name)}\b", document[:at])]
+    # "the PKK Khalil said": an acronym before a name is the end of the sentence before.
+    fuller = [f for f in fuller if not any(w in _NOT_A_NAME or w.isupper() for w in f.split()[:-1])]
+    return fuller[-1] if fuller else name
+
+
 def attribute(document: str, start: int, end: int) -> str | None:
     """Who makes the claim quoted as document[start:end], or None if the report doesn't say."""
     inside = _inside(document, start, end)
-    if inside:
-        return inside[0][1]
     # Read past the window so a name is never cut short; keep only matches that begin in it.
     after = [m for m in _find(document[end : end + AFTER_CHARS + NAME_SLACK]) if m[0] < AFTER_CHARS]
-    if after:
-        return min(after)[1]
-    before_start = max(0, start - BEFORE_CHARS)
-    before = _find(document[before_start:start])
-    if before:
-        return max(before)[1]
-    return None
+    before = _find(document[max(0, start - BEFORE_CHARS) : start])
+    if inside:
+        name = inside[0][1]
+    elif after:
+        name = min(after)[1]
+    elif before:
+        name = max(before)[1]
+    else:
+        return None
+    return _full_name(document, name, start)
 
 
 def claimed_sources(text: str) -> list[str]:

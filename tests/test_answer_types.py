@@ -256,3 +256,15 @@ def test_an_exact_time_wants_a_clock_time_and_a_faction_a_name():
     assert not offers("Around May 4th, 2019, most Firefox add-ons stopped functioning.", question, wanted(question))
     assert offers("The certificate expired at 00:09 UTC on May 4.", question, wanted(question))
     assert wanted("Which faction fired the rocket that exploded in Damascus?").proper_name
+
+
+def test_a_surname_source_is_the_full_name_given_before():
+    text = (
+        "Speaking to Asharq Al-Awsat PYD spokesman Nawaf Khalil said the reasons are unknown. "
+        "This attack is meant to be against the entire Kurdish region on the pretext of fighting the PKK Khalil said. "
+        "Khalil reaffirmed the PYDs desire to topple the regime."
+    )
+    second = text.index("This attack")
+    assert attribute(text, second, text.index(" Khalil said.")) == "Nawaf Khalil"
+    third = text.index("Khalil reaffirmed")
+    assert attribute(text, third, len(text)) == "Nawaf Khalil"
