@@ -32,7 +32,11 @@ _AGENCY = r"(?:[A-Z]{2,}|Reuters|AFP|SANA|Xinhua|Sputnik|TASS)"
 
 _PATTERNS = [
     re.compile(rf"\baccording to (?:the |a |an )?(?P<name>(?:[a-z]+\s+){{0,4}}{_NAME}(?:\s+{_ROLE})?)"),
-    re.compile(rf"\b(?:reported|quoted|cited|announced) by (?:the )?(?P<name>{_NAME})"),
+    # "shared on Twitter by a Kurd supporter activist known as Dr Partizan"
+    re.compile(
+        rf"\b(?:reported|quoted|cited|announced|shared|posted|published|released|uploaded)(?: on [A-Z]\w+)? by "
+        rf"(?:the |a |an )?(?:(?:[\w\-]+ ){{0,5}}?(?:known as|named|called) |(?:[a-z][\w\-]* ){{0,4}}?)(?P<name>{_NAME})"
+    ),
     re.compile(rf"\b{_SPEECH} (?P<name>{_NAME})(?=\s+(?:[a-z]|$)|[,.;]|$)"),
     re.compile(rf"(?P<name>{_NAME}) (?:{_SPEECH})\b"),
     # "Hashem Darwish head of QRCS's health program in Turkey described ..."
@@ -42,7 +46,7 @@ _PATTERNS = [
 ]
 _AGENCY_NAME = re.compile(_AGENCY)
 # "... he told AFP": the claim is the speaker's, named earlier in the report.
-_PRONOUN_SPEECH = re.compile(rf"\b(?:he|she) (?:{_SPEECH})\b")
+_PRONOUN_SPEECH = re.compile(rf"\b(?:[Hh]e|[Ss]he) (?:(?:later|also|then|further|\w+ly) )?(?:{_SPEECH})\b")
 PRONOUN_REACH = 600
 
 # Capitalised words that start sentences or are not sources.

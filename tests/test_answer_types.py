@@ -268,3 +268,11 @@ def test_a_surname_source_is_the_full_name_given_before():
     assert attribute(text, second, text.index(" Khalil said.")) == "Nawaf Khalil"
     third = text.index("Khalil reaffirmed")
     assert attribute(text, third, len(text)) == "Nawaf Khalil"
+
+
+def test_a_post_shared_by_someone_known_as_a_name_and_he_later_added():
+    text = (
+        "The grim video was shared on Twitter by a Kurd supporter activist known as Dr Partizan. "
+        "He later added detail about the number of ISIS fighters killed."
+    )
+    assert attribute(text, text.index("He later"), len(text)) == "Dr Partizan"
