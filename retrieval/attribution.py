@@ -44,6 +44,10 @@ _PATTERNS = [
     re.compile(rf"(?P<name>{_NAME}),? (?:the |a |an )?(?:[a-z\-]+ ){{0,2}}{_TITLE}\b[^.;\"]{{0,90}}? (?:{_SPEECH})\b"),
     re.compile(rf"\b(?:told|to) (?P<name>{_AGENCY})\b"),
 ]
+# Patterns whose name comes before the claim verb ("US Army Col. John Dorrian wrote"): a
+# name read back over a full stop ("Monday. US Army ...") keeps what follows it.
+_NAME_BEFORE_VERB = {_PATTERNS[3], _PATTERNS[4]}
+_ABBREVIATIONS = {"Col.", "Gen.", "Dr.", "Mr.", "Mrs.", "Ms.", "Lt.", "Maj.", "Capt.", "Sgt.", "Brig.", "Sen.", "Rep.", "Gov.", "Prof.", "St.", "Jr."}
 _AGENCY_NAME = re.compile(_AGENCY)
 # "... he told AFP": the claim is the speaker's, named earlier in the report.
 _PRONOUN_SPEECH = re.compile(rf"\b(?:[Hh]e|[Ss]he) (?:(?:later|also|then|further|\w+ly) )?(?:{_SPEECH})\b")
@@ -65,6 +69,10 @@ _NOT_A_NAME = _SENTENCE_STARTERS | _PLACES | {"Syrian", "Russian", "Turkish"}
 _JOINERS = {"of", "for", "the", "and", "al", "de"}
 
 
+def _ends_sentence(word: str) -> bool:
+    return word.endswith(".") and len(word) > 3 and word not in _ABBREVIATIONS
+
+
 def _clean(name: str) -> str | None:
     # "said Wednesday." is a day, not a source: the full stop ends the sentence.
     words = name.strip(" ,.;:'\"").split()
@@ -83,7 +91,7 @@ def _clean(name: str) -> str | None:
         if kept and word in _SENTENCE_STARTERS:
             break
         kept.append(word)
-        if word.endswith(".") and len(word) > 3:  # "Peskov. The" ends a sentence; "U.S." does not
+        if _ends_sentence(word):  # "Peskov. The" ends a sentence; "U.S." and "Col." do not
             kept[-1] = word.rstrip(".")
             break
         if len(word) >= 2 and word.isupper() and len(kept) > 1:
@@ -100,9 +108,15 @@ def _find(text: str) -> list[tuple[int, str]]:
     found = []
     for pattern in _PATTERNS:
         for match in pattern.finditer(text):
-            name = _clean(match.group("name"))
+            raw, at = match.group("name"), match.start("name")
+            if pattern in _NAME_BEFORE_VERB:
+                ends = [m.end() for m in re.finditer(r"\S+\.(?=\s)", raw) if _ends_sentence(m.group(0))]
+                if ends:
+                    skipped = len(raw[ends[-1] :]) - len(raw[ends[-1] :].lstrip())
+                    raw, at = raw[ends[-1] + skipped :], at + ends[-1] + skipped
+            name = _clean(raw)
             if name:
-                found.append((match.start("name"), name))
+                found.append((at, name))
     return found
 
 

@@ -276,3 +276,8 @@ def test_a_post_shared_by_someone_known_as_a_name_and_he_later_added():
         "He later added detail about the number of ISIS fighters killed."
     )
     assert attribute(text, text.index("He later"), len(text)) == "Dr Partizan"
+
+
+def test_a_title_abbreviation_is_no_sentence_end_and_a_name_starts_after_one():
+    text = "Syrian state media reported on Monday. US Army Col. John Dorrian wrote on Twitter that the coalition did not."
+    assert attribute(text, text.index("John"), len(text)) == "US Army Col. John Dorrian"
