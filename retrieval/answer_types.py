@@ -194,9 +194,12 @@ def wanted(question: str) -> Wanted:
 
 
 def _novel(matches: list[str], question: str) -> bool:
-    """Some match is not already in the question (the question's own date is no answer)."""
+    """Some match is not already in the question (the question's own date is no answer);
+    as a whole word: "20 copies" is new to a question about "2013 registrants"."""
     q = question.casefold()
-    return any(m.strip().casefold() not in q for m in matches if m.strip())
+    return any(
+        not re.search(rf"(?<![\w.]){re.escape(m.strip().casefold())}(?![\w])", q) for m in matches if m.strip()
+    )
 
 
 _SENTENCE_START = re.compile(r"(?:^|[.!?:\"“]\s*)$")

@@ -281,3 +281,9 @@ def test_a_post_shared_by_someone_known_as_a_name_and_he_later_added():
 def test_a_title_abbreviation_is_no_sentence_end_and_a_name_starts_after_one():
     text = "Syrian state media reported on Monday. US Army Col. John Dorrian wrote on Twitter that the coalition did not."
     assert attribute(text, text.index("John"), len(text)) == "US Army Col. John Dorrian"
+
+
+def test_a_number_is_new_unless_the_question_has_it_as_a_whole_word():
+    question = "How many duplicate emails did many 2013 registrants receive?"
+    assert offers("A large number of registrants from 2013 received more than 20 copies of this email.", question, wanted(question))
+    assert not offers("Registrants from 2013 received the email.", question, wanted(question))
