@@ -419,7 +419,16 @@ class ExtractiveComposer:
                 choice.span = Span(choice.span.start, tail, document[choice.span.start : tail])
             who = attribute(document, choice.span.start, choice.span.end)
             lead = ""
-            if who and tail is None and who not in choice.span.text and who in document[choice.span.end : choice.span.end + 200]:
+            # Name the source when the quote leaves it out: said right after the quote,
+            # or given in full before a quote that calls them by surname ("Khalil said").
+            surname_only = (
+                bool(who)
+                and re.search(rf"\b{re.escape(who.split()[-1])}\b", choice.span.text)
+                and any(w not in choice.span.text for w in who.split()[:-1] if not w.endswith("."))
+            )
+            if who and tail is None and who not in choice.span.text and (
+                who in document[choice.span.end : choice.span.end + 200] or surname_only
+            ):
                 lead = f"According to {who}: "
                 attributions[choice.n] = who
             if any(choice.span.text.casefold() == q.text.casefold() for q in quotes.values()):

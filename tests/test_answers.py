@@ -297,3 +297,19 @@ def test_a_count_given_in_other_words_answers_but_a_count_of_something_else_does
     assert "two of them ambulance crew" in answer.citations[0].quote
     # "17 people" is no number of cars.
     assert engine.ask("How many cars were destroyed when al-Qaeda loyalists stormed Ras al-Ain?").refused
+
+
+def test_a_source_called_by_surname_is_named_in_full(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "pyd.txt").write_text(
+        "Kurdish party rejects calls to fight Kurds\n\nSpeaking exclusively to Asharq Al-Awsat PYD spokesman Nawaf "
+        "Khalil said that the reasons for the calls are unknown. The Kurdish fighters clashed with the Nusra Front in "
+        "Ras al-Ain for a week. Khalil reaffirmed to Asharq Al-Awsat the PYDs desire to topple the regime.\n"
+    )
+    engine = Engine(Settings(_env_file=None, data_dir=tmp_path / "data", documents_dir=docs))
+    engine.ingest()
+    answer = engine.ask("Which PYD spokesman reaffirmed the party's desire to topple the regime?")
+    assert not answer.refused and answer.verification.dropped == []
+    assert answer.text.startswith("According to Nawaf Khalil: ")
+    assert answer.citations[0].attributed_to == "Nawaf Khalil"
