@@ -24,7 +24,7 @@ from retrieval.attribution import attribute, attribution_tail, names_source, sou
 from retrieval.index import Hit
 from retrieval.lexical import LexicalIndex, tokenize
 from retrieval.settings import PROMPTS_DIR
-from retrieval.spans import Span, include_leading_name, spans_in, trim_fragment_start
+from retrieval.spans import Span, has_furniture, include_leading_name, spans_in, trim_fragment_start
 from retrieval.verify import NUMBER_WORDS, Draft
 
 
@@ -38,6 +38,7 @@ MIN_ANCHOR_COVERAGE = 0.75
 SIMILARITY_WEIGHT = 0.7  # span score: this much embedding similarity, the rest term coverage
 TYPE_MISS = 0.75  # a span with nothing of the wanted kind (no number for "how many") scores this much
 TYPE_HIT = 1.1  # and one with it (a number for "how many") this much
+FURNITURE = 0.85  # and one with page furniture inside (a wire credit and dateline mid-span) this much
 # A name next to the noun a "which" question asks about ("minister Yaacoub al-Ammar"), or
 # a new name as the source of a "who said" claim, scores this much more.
 FOCUS_BONUS = 1.35
@@ -328,6 +329,8 @@ class ExtractiveComposer:
         focus_nouns = focus_terms(question)
         for s in top:
             s.offers_strict = offers(s.span.text, question, want, strict_only=True)
+            if has_furniture(s.span.text):
+                s.score *= FURNITURE
             if not s.offers_answer:
                 s.score *= TYPE_MISS
             elif name_near_focus(s.span.text, question, focus_nouns):

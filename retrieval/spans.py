@@ -52,6 +52,19 @@ _TAGS = re.compile(
 )
 
 
+# Page furniture inside a span: a wire credit with its dateline in the middle of the text
+# ("... Aleppo AFP Friday 3 Jun 2016 UN says ..."), share buttons and short links. Such a
+# span runs headlines of other stories together and is a poor quote.
+_FURNITURE_INSIDE = re.compile(
+    rf"\b(?:AFP|AP|Reuters|DHA|SANA)\s+(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\s+)?\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\b"
+    r"|\bGet short URL\b|\bPrint Tweet\b|\bpic\.twitter\.com|\bhttps?\w*\.\w+|\bRelated\s+(?:Articles|Stories)\b"
+)
+
+
+def has_furniture(text: str) -> bool:
+    return bool(_FURNITURE_INSIDE.search(text))
+
+
 def skip_furniture(text: str, start: int, end: int, keep_dateline: bool = False) -> int:
     """Where the quotable text starts once a tag list or dateline is skipped."""
     for furniture in (_TAGS, _CREDIT) if keep_dateline else (_TAGS, _DATELINE, _CREDIT):

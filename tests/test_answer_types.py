@@ -287,3 +287,11 @@ def test_a_number_is_new_unless_the_question_has_it_as_a_whole_word():
     question = "How many duplicate emails did many 2013 registrants receive?"
     assert offers("A large number of registrants from 2013 received more than 20 copies of this email.", question, wanted(question))
     assert not offers("Registrants from 2013 received the email.", question, wanted(question))
+
+
+def test_spans_running_other_headlines_together_are_furniture():
+    from retrieval.spans import has_furniture
+
+    assert has_furniture("in and near Aleppo civil defence AFP Friday 3 Jun 2016 UN says Syria airdrops not imminent")
+    assert has_furniture("SEND httpsabahdai.ly912r3U DHA Photo A twin bombing struck a crowd")
+    assert not has_furniture("A twin bombing struck a crowd in a predominantly Kurdish town on 27 July 2016, AFP said.")
