@@ -34,6 +34,7 @@ ANSWER_SETS = {
     "questions.jsonl (tuned on)": EVAL_FILE,
     "questions-2.jsonl (second author, studied while tuning)": EVAL_DIR / "questions-2.jsonl",
     "near-misses.jsonl (paired near misses, studied while tuning)": EVAL_DIR / "near-misses.jsonl",
+    "dev-3.jsonl (fourth author, studied while tuning)": EVAL_DIR / "dev-3.jsonl",
     "test.jsonl (held out, never tuned on)": EVAL_DIR / "test.jsonl",
     "test-2.jsonl (second held-out set, never tuned on)": EVAL_DIR / "test-2.jsonl",
 }
