@@ -123,7 +123,7 @@ _ASKS_NAME = re.compile(
     r"provider|team|outlet|newspaper|network|channel|party|faction|militia|army|force|ministry|government|country|"
     r"state|area|district|neighbou?rhood|quarter|suburb|village|town|city|province|region|hospital|school|airport|base|"
     r"street|road|square|roundabout|bridge|building|facility|mosque|church|market|camp|checkpoint|prison|station|database|"
-    r"parameter|setting|flag|option|variable|shard|table|server|host|node|instance|region|zone|file|command|job|feature|module|"
+    r"parameter|setting|flag|option|variable|shard|table|server|host|node|instance|zone|file|command|job|feature|module|"
     r"system|service|product|tool|software|library|component|cluster|datacenter|data center|imp|router|website)s?\b",
     re.I,
 )

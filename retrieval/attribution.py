@@ -133,7 +133,7 @@ def _inside(document: str, start: int, end: int) -> list[tuple[int, str]]:
     told AFP" is the person named before, not the agency that heard it."""
     # A quote may begin inside a name ("Without Borders said ..."): read the name whole.
     lead = max(0, start - NAME_SLACK)
-    inside = sorted((lead + p, name) for p, name in _find(document[lead:end]) if lead + p + len(name) > start)
+    inside = [(lead + p, name) for p, name in _find(document[lead:end]) if lead + p + len(name) > start]
     pronoun = _PRONOUN_SPEECH.search(document, start, end)
     if pronoun and all(_AGENCY_NAME.fullmatch(name) for _, name in inside):
         speaker = _speaker_before(document, pronoun.start())
