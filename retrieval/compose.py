@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from dataclasses import dataclass, field
 
-
+import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
@@ -319,7 +319,8 @@ class ExtractiveComposer:
         for s in top:
             s.sources = sources_at(documents[hits[s.n - 1].passage.doc_id], s.span.start, s.span.end)
         if self.embeddings is not None and top:
-            question_vector = self.embeddings.embed_matrix([asked])[0]
+            # The retriever embedded the same query a moment ago: embed_query is cached.
+            question_vector = np.asarray(self.embeddings.embed_query(asked), dtype=np.float32)
             vectors = self.embeddings.embed_matrix([s.span.text for s in top])
             for s, similarity in zip(top, vectors @ question_vector):
                 s.similarity = float(similarity)
