@@ -263,19 +263,31 @@ def test_follow_up_without_an_llm_searches_with_the_earlier_question(seed_data):
     assert not answer.refused
 
 
+def indexed(tmp_path: Path, reports: dict[str, str]) -> Engine:
+    """An extractive engine over a folder of the given reports (file name: text), indexed."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in reports.items():
+        (docs / name).write_text(text)
+    engine = Engine(Settings(_env_file=None, data_dir=tmp_path / "data", documents_dir=docs))
+    engine.ingest()
+    return engine
+
+
 def test_the_next_sentence_of_a_passage_is_quoted_with_the_first(tmp_path):
     """The sentence most like the question often sets the scene and the next one answers;
     both are quoted as one exact span, since a citation number carries one quote."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "tarsnap.md").write_text(
-        "# Tarsnap outage\n\n"
-        "The Tarsnap service experienced an outage on 2016-07-24, lasting approximately 85 minutes.\n\n"
-        "Affected users were credited with two days of storage costs.\n\n"
-        "A routine background job had filled the filesystem with a runaway log file.\n"
+    engine = indexed(
+        tmp_path,
+        {
+            "tarsnap.md": (
+                "# Tarsnap outage\n\n"
+                "The Tarsnap service experienced an outage on 2016-07-24, lasting approximately 85 minutes.\n\n"
+                "Affected users were credited with two days of storage costs.\n\n"
+                "A routine background job had filled the filesystem with a runaway log file.\n"
+            )
+        },
     )
-    engine = Engine(Settings(_env_file=None, data_dir=tmp_path / "data", documents_dir=docs))
-    engine.ingest()
     answer = engine.ask("How many days of storage costs were Tarsnap users credited after the July 24, 2016 outage?")
     assert not answer.refused and answer.verification.dropped == []
     [citation] = answer.citations
@@ -284,14 +296,15 @@ def test_the_next_sentence_of_a_passage_is_quoted_with_the_first(tmp_path):
 
 
 def test_a_count_given_in_other_words_answers_but_a_count_of_something_else_does_not(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "ras-al-ain.txt").write_text(
-        "Fighting in Ras al-Ain\n\nAl-Qaeda loyalists attacked the Kurdish town of Ras al-Ain on Saturday sparking "
-        "fighting in which 17 people were killed two of them ambulance crew a monitoring group said.\n"
+    engine = indexed(
+        tmp_path,
+        {
+            "ras-al-ain.txt": (
+                "Fighting in Ras al-Ain\n\nAl-Qaeda loyalists attacked the Kurdish town of Ras al-Ain on Saturday sparking "
+                "fighting in which 17 people were killed two of them ambulance crew a monitoring group said.\n"
+            )
+        },
     )
-    engine = Engine(Settings(_env_file=None, data_dir=tmp_path / "data", documents_dir=docs))
-    engine.ingest()
     answer = engine.ask("How many paramedics were among the dead when al-Qaeda loyalists stormed Ras al-Ain?")
     assert not answer.refused
     assert "two of them ambulance crew" in answer.citations[0].quote
@@ -300,15 +313,16 @@ def test_a_count_given_in_other_words_answers_but_a_count_of_something_else_does
 
 
 def test_a_source_called_by_surname_is_named_in_full(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "pyd.txt").write_text(
-        "Kurdish party rejects calls to fight Kurds\n\nSpeaking exclusively to Asharq Al-Awsat PYD spokesman Nawaf "
-        "Khalil said that the reasons for the calls are unknown. The Kurdish fighters clashed with the Nusra Front in "
-        "Ras al-Ain for a week. Khalil reaffirmed to Asharq Al-Awsat the PYDs desire to topple the regime.\n"
+    engine = indexed(
+        tmp_path,
+        {
+            "pyd.txt": (
+                "Kurdish party rejects calls to fight Kurds\n\nSpeaking exclusively to Asharq Al-Awsat PYD spokesman Nawaf "
+                "Khalil said that the reasons for the calls are unknown. The Kurdish fighters clashed with the Nusra Front in "
+                "Ras al-Ain for a week. Khalil reaffirmed to Asharq Al-Awsat the PYDs desire to topple the regime.\n"
+            )
+        },
     )
-    engine = Engine(Settings(_env_file=None, data_dir=tmp_path / "data", documents_dir=docs))
-    engine.ingest()
     answer = engine.ask("Which PYD spokesman reaffirmed the party's desire to topple the regime?")
     assert not answer.refused and answer.verification.dropped == []
     assert answer.text.startswith("According to Nawaf Khalil: ")
