@@ -41,6 +41,7 @@ DATE = re.compile(
     r"|\b\d{1,2}:\d\d(?:\s*[AP]M)?\b|\b\d{1,2}\s*[AP]M\b",  # and clock times, for "at what time"
     re.I,
 )
+YEAR = re.compile(r"(?:19|20)\d\d")  # a year is a number but counts nothing
 AGE = re.compile(rf"\b(?:\d+|{_NUMBER_WORD})[\s\-]+(?:years?[\s\-]+old|year-old|months?[\s\-]+old)\b|\baged\s+(?:\d+|{_NUMBER_WORD})\b", re.I)
 # Capitalised words in a row, allowing the particles of Arabic, Dutch and French names
 # ("Yaacoub al-Ammar", "Staffan de Mistura") and names that open with "al-" ("al-Sakhoor").
@@ -335,7 +336,7 @@ def offers(text: str, question: str, want: Wanted, strict_only: bool = False) ->
     elif want.count:
         # Days, years and clock times are numbers too, but no count ("On July 18, 2013").
         undated = DATE.sub(" ", text)
-        numbers = [m for m in NUMBER.findall(undated) if not re.fullmatch(r"(?:19|20)\d\d", m)]
+        numbers = [m for m in NUMBER.findall(undated) if not YEAR.fullmatch(m)]
         units = _units(question)
         in_unit = not units or bool(units & {u.casefold() for u in UNIT.findall(text)})
         checks.append(_novel(numbers, question) and in_unit)

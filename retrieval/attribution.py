@@ -38,15 +38,17 @@ _PATTERNS = [
         rf"(?:the |a |an )?(?:(?:[\w\-]+ ){{0,5}}?(?:known as|named|called) |(?:[a-z][\w\-]* ){{0,4}}?)(?P<name>{_NAME})"
     ),
     re.compile(rf"\b{_SPEECH} (?P<name>{_NAME})(?=\s+(?:[a-z]|$)|[,.;]|$)"),
-    re.compile(rf"(?P<name>{_NAME}) (?:{_SPEECH})\b"),
+    _SPEAKER_SAID := re.compile(rf"(?P<name>{_NAME}) (?:{_SPEECH})\b"),
     # "Hashem Darwish head of QRCS's health program in Turkey described ..."
     # "Ole Solvang deputy emergencies director at the New York-based group says ..."
-    re.compile(rf"(?P<name>{_NAME}),? (?:the |a |an )?(?:[a-z\-]+ ){{0,2}}{_TITLE}\b[^.;\"]{{0,90}}? (?:{_SPEECH})\b"),
+    _TITLED_SPEAKER := re.compile(
+        rf"(?P<name>{_NAME}),? (?:the |a |an )?(?:[a-z\-]+ ){{0,2}}{_TITLE}\b[^.;\"]{{0,90}}? (?:{_SPEECH})\b"
+    ),
     re.compile(rf"\b(?:told|to) (?P<name>{_AGENCY})\b"),
 ]
 # Patterns whose name comes before the claim verb ("US Army Col. John Dorrian wrote"): a
 # name read back over a full stop ("Monday. US Army ...") keeps what follows it.
-_NAME_BEFORE_VERB = {_PATTERNS[3], _PATTERNS[4]}
+_NAME_BEFORE_VERB = {_SPEAKER_SAID, _TITLED_SPEAKER}
 _ABBREVIATIONS = {"Col.", "Gen.", "Dr.", "Mr.", "Mrs.", "Ms.", "Lt.", "Maj.", "Capt.", "Sgt.", "Brig.", "Sen.", "Rep.", "Gov.", "Prof.", "St.", "Jr."}
 _AGENCY_NAME = re.compile(_AGENCY)
 # "... he told AFP": the claim is the speaker's, named earlier in the report.
@@ -155,19 +157,21 @@ def _full_name(document: str, name: str, at: int) -> str:
 
 def attribute(document: str, start: int, end: int) -> str | None:
     """Who makes the claim quoted as document[start:end], or None if the report doesn't say."""
+    name = _nearest_source(document, start, end)
+    return _full_name(document, name, start) if name else None
+
+
+def _nearest_source(document: str, start: int, end: int) -> str | None:
+    """Inside the quote, then just after it, then just before it."""
     inside = _inside(document, start, end)
+    if inside:
+        return inside[0][1]
     # Read past the window so a name is never cut short; keep only matches that begin in it.
     after = [m for m in _find(document[end : end + AFTER_CHARS + NAME_SLACK]) if m[0] < AFTER_CHARS]
+    if after:
+        return min(after)[1]
     before = _find(document[max(0, start - BEFORE_CHARS) : start])
-    if inside:
-        name = inside[0][1]
-    elif after:
-        name = min(after)[1]
-    elif before:
-        name = max(before)[1]
-    else:
-        return None
-    return _full_name(document, name, start)
+    return max(before)[1] if before else None
 
 
 def claimed_sources(text: str) -> list[str]:

@@ -19,7 +19,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from retrieval.answer_types import MONTHS, focus_terms, name_near_focus, novel_name, offers, wanted
+from retrieval.answer_types import MONTHS, YEAR, focus_terms, name_near_focus, novel_name, offers, wanted
 from retrieval.attribution import attribute, attribution_tail, names_source, sources_at
 from retrieval.index import Hit
 from retrieval.lexical import LexicalIndex, tokenize
@@ -180,12 +180,20 @@ def spelled_out(text: str) -> str:
     return " ".join(sorted(found))
 
 
+@lru_cache(maxsize=256)
+def report_terms(title: str, published: str | None, text: str) -> frozenset[str]:
+    """The stemmed words of a report, its title and its date in every spelling, for the
+    anchors of a question to be looked up in. Cached: the same reports come back for
+    question after question (keyed by the text, so an edited report is read anew)."""
+    return frozenset(tokenize([f"{title}\n{dateline(published)}\n{spelled_out(text)}\n{text}"])[0])
+
+
 def counted_noun(question: str) -> str | None:
     """"How many children were killed" -> the stem of "children"."""
-    match = _COUNTED.search(question)
-    if not match:
+    phrase = counted_phrase(question)
+    if not phrase:
         return None
-    stems = tokenize([match.group("noun").split()[-1]])[0]
+    stems = tokenize([phrase.split()[-1]])[0]
     return stems[0] if stems else None
 
 
@@ -217,7 +225,7 @@ def numbered_phrases(text: str) -> list[str]:
     raw = [w.strip(",.;:\"()") for w in text.split()]
     phrases = []
     for i, word in enumerate(raw):
-        if _NUMBER_TOKEN.match(word) and not re.fullmatch(r"(?:19|20)\d\d", word):
+        if _NUMBER_TOKEN.match(word) and not YEAR.fullmatch(word):
             following = raw[i + 1 : i + 6]
             while following and following[0].lower() in _OF_THEM:
                 following = following[1:]
@@ -234,7 +242,7 @@ def states_quantity(text: str, terms: set[str]) -> bool:
     people = bool(terms & (PEOPLE | CHILDREN | KILLED | WOUNDED))
     raw = [w.strip(",.") for w in re.findall(r"[\w\-,.]+", text)]
     for i, word in enumerate(raw):
-        if _NUMBER_TOKEN.match(word) and not re.fullmatch(r"(?:19|20)\d\d", word):
+        if _NUMBER_TOKEN.match(word) and not YEAR.fullmatch(word):
             window = " ".join(raw[max(0, i - 2) : i + 6] if people else raw[i + 1 : i + 4])
             if terms & set(tokenize([window])[0]):
                 return True
@@ -274,17 +282,10 @@ class ExtractiveComposer:
         # A count for "eastern Aleppo" must not come from a quote about "western Aleppo".
         directions = set(tokenize([question])[0]) & DIRECTIONS if noun else set()
         months = set(tokenize([asked])[0]) & MONTH_STEMS
-        report_tokens: dict[str, set[str]] = {}
         scored = []
         for n, hit in enumerate(hits, start=1):
             doc_id = hit.passage.doc_id
-            if doc_id not in report_tokens:
-                report_tokens[doc_id] = set(
-                    tokenize(
-                        [f"{hit.passage.title}\n{dateline(hit.passage.published)}\n{spelled_out(documents[doc_id])}\n{documents[doc_id]}"]
-                    )[0]
-                )
-            tokens_of_report = report_tokens[doc_id]
+            tokens_of_report = report_terms(hit.passage.title, hit.passage.published, documents[doc_id])
             anchor_coverage = (
                 sum(_shares_prefix(a, tokens_of_report) for a in anchors) / len(anchors) if anchors else 1.0
             )
