@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-HAS_TOKEN := from retrieval.settings import Settings; raise SystemExit(Settings().telegram_bot_token is None)
+HAS_TOKEN := from retrieval import Settings; raise SystemExit(Settings().telegram_bot_token is None)
 
 .PHONY: run install install-test test bench clean
 

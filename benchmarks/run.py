@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from retrieval.embeddings import _cached_query_vector
+from retrieval.index.embeddings import _cached_query_vector
 from retrieval.engine import Engine
 from retrieval.settings import PROJECT_ROOT, Settings
 

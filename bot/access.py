@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 from telegram import Message, MessageEntity, User
 
-from retrieval.settings import Settings
+from retrieval import Settings
 
 MAX_CHATS_REMEMBERED = 10_000
 

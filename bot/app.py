@@ -29,9 +29,7 @@ from bot import handlers
 from bot.access import PrivacyNotices
 from bot.conversations import RecentAnswers
 from bot.feedback_store import FeedbackStore
-from retrieval.engine import Engine
-from retrieval.settings import Settings
-from retrieval.vector_store import IndexMismatchError
+from retrieval import Engine, IndexMismatchError, Settings
 
 log = logging.getLogger(__name__)
 

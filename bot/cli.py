@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 
 def _settings():
-    from retrieval.settings import Settings
+    from retrieval import Settings
 
     try:
         return Settings()
@@ -29,8 +29,7 @@ def _settings():
 
 
 def _engine(settings, rebuild: bool = False):
-    from retrieval.engine import Engine
-    from retrieval.vector_store import IndexMismatchError
+    from retrieval import Engine, IndexMismatchError
 
     try:
         return Engine(settings, rebuild=rebuild)
@@ -39,8 +38,7 @@ def _engine(settings, rebuild: bool = False):
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from retrieval.documents import DocumentError
-    from retrieval.index import IngestBusyError
+    from retrieval import DocumentError, IngestBusyError
 
     if args.rebuild and args.paths:
         print("incident-bot: --rebuild re-indexes DOCUMENTS_DIR as a whole; give no PATH", file=sys.stderr)
@@ -66,7 +64,7 @@ def _ensure_indexed(engine) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from retrieval.index import SearchFilter
+    from retrieval import SearchFilter
 
     settings = _settings()
     engine = _engine(settings)

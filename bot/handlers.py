@@ -52,10 +52,7 @@ from bot.telegram_format import (
     upload_message,
 )
 from bot.uploads import UploadRejected, add_upload, check_before_download, human_size
-from retrieval.documents import SUPPORTED_SUFFIXES
-from retrieval.engine import Engine
-from retrieval.index import IngestBusyError
-from retrieval.settings import Settings
+from retrieval import SUPPORTED_SUFFIXES, Engine, IngestBusyError, Settings
 
 log = logging.getLogger(__name__)
 

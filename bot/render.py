@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from bot.telegram_format import describe_origin
-from retrieval.answers import Answer
+from retrieval import Answer
 
 
 def answer_as_text(answer: Answer) -> str:

@@ -14,10 +14,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from retrieval.answers import Answer, Citation
-from retrieval.catalog import ReportInfo
-from retrieval.documents import Report
-from retrieval.index import IngestSummary
+from retrieval import Answer, Citation, IngestSummary, Report, ReportInfo
 
 MAX_MESSAGE_CHARS = 4096
 ELLIPSIS = "…"

@@ -23,9 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from retrieval.documents import SUPPORTED_SUFFIXES, DocumentError, Report, load_file
-from retrieval.engine import Engine
-from retrieval.index import IngestBusyError, IngestSummary
+from retrieval import SUPPORTED_SUFFIXES, DocumentError, Engine, IngestBusyError, IngestSummary, Report, load_file
 
 MAX_NAME_CHARS = 120
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w.()\- ]+")

@@ -1,4 +1,47 @@
 """The engine: documents in, cited answers out. Works without Telegram.
 
-Import what you need from the submodules; nothing here runs on import.
+``retrieval.index`` loads, chunks, embeds and searches reports; ``retrieval.answer``
+turns what the search found into a verified, cited answer; ``retrieval.engine`` wires
+the two. Callers (the bot, the command line, benchmarks) import from here only.
+
+Names are imported when first used, so ``import retrieval`` stays cheap and does nothing.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+_EXPORTS = {
+    "Engine": "retrieval.engine",
+    "Settings": "retrieval.settings",
+    "Answer": "retrieval.answer.types",
+    "Citation": "retrieval.answer.types",
+    "SearchFilter": "retrieval.index.report_index",
+    "IngestSummary": "retrieval.index.report_index",
+    "IngestBusyError": "retrieval.index.report_index",
+    "ReportInfo": "retrieval.index.catalog",
+    "Report": "retrieval.index.documents",
+    "DocumentError": "retrieval.index.documents",
+    "SUPPORTED_SUFFIXES": "retrieval.index.documents",
+    "load_file": "retrieval.index.documents",
+    "IndexMismatchError": "retrieval.index.vector_store",
+}
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from retrieval.answer.types import Answer, Citation
+    from retrieval.engine import Engine
+    from retrieval.index.catalog import ReportInfo
+    from retrieval.index.documents import SUPPORTED_SUFFIXES, DocumentError, Report, load_file
+    from retrieval.index.report_index import IngestBusyError, IngestSummary, SearchFilter
+    from retrieval.index.vector_store import IndexMismatchError
+    from retrieval.settings import Settings
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'retrieval' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

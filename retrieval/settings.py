@@ -1,8 +1,18 @@
 """The one settings object: defaults from ``config/settings.toml``, overridden by ``.env``
-and then by environment variables (the names are part of the command-line contract)."""
+and then by environment variables (the names are part of the command-line contract).
+
+Also where the files that ship with the product are found: ``config/``, ``prompts/`` and
+``seeds/`` of the checkout when running from one (an editable install), or their copies
+packaged inside ``retrieval`` when installed from a wheel.
+"""
 
 from __future__ import annotations
 
+import logging
+import shutil
+from functools import lru_cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated
 
@@ -15,9 +25,54 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+log = logging.getLogger(__name__)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "settings.toml"
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file()
+# The checkout's folder and the package that carries its copy in a wheel (pyproject.toml
+# maps one to the other).
+_RESOURCES = {"config": "retrieval.defaults", "prompts": "retrieval.prompts", "seeds": "retrieval.seeds"}
+DEFAULT_DOCUMENTS_DIR = Path("seeds")
+
+
+def resource_dir(name: str) -> Traversable:
+    """``config``, ``prompts`` or ``seeds`` as shipped: the checkout's folder, or the
+    packaged copy."""
+    if IN_CHECKOUT:
+        return PROJECT_ROOT / name
+    return files(_RESOURCES[name])
+
+
+def config_files() -> list[Path]:
+    """The shipped defaults, then ``config/settings.toml`` of the working directory if
+    there is one (later files override earlier ones)."""
+    shipped = resource_dir("config") / "settings.toml"
+    found = [Path(str(shipped))]
+    local = Path("config") / "settings.toml"
+    if local.is_file() and local.resolve() != found[0].resolve():
+        found.append(local)
+    return found
+
+
+@lru_cache(maxsize=None)
+def load_prompt(name: str) -> str:
+    """A prompt template from ``prompts/``, read once per process."""
+    return (resource_dir("prompts") / name).read_text(encoding="utf-8")
+
+
+def provide_seeds(documents_dir: Path) -> bool:
+    """Fill a missing default documents folder with the seed documents that ship with the
+    product, so a fresh install answers out of the box. True if it did."""
+    if documents_dir != DEFAULT_DOCUMENTS_DIR or documents_dir.exists():
+        return False
+    shipped = resource_dir("seeds")
+    documents_dir.mkdir(parents=True)
+    for item in shipped.iterdir():
+        if item.is_file() and not item.name.startswith("."):
+            with item.open("rb") as source, (documents_dir / item.name).open("wb") as target:
+                shutil.copyfileobj(source, target)
+    log.info("created %s with the seed documents that ship with incident-bot", documents_dir)
+    return True
 
 IdSet = Annotated[frozenset[int], NoDecode]
 
@@ -29,10 +84,9 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
-        toml_file=DEFAULT_CONFIG_FILE,
     )
 
-    documents_dir: Path = Path("seeds")
+    documents_dir: Path = DEFAULT_DOCUMENTS_DIR
     data_dir: Path = Path("data")
     chroma_url: str = ""
 
@@ -93,7 +147,7 @@ class Settings(BaseSettings):
             init_settings,
             env_settings,
             dotenv_settings,
-            TomlConfigSettingsSource(settings_cls),
+            TomlConfigSettingsSource(settings_cls, toml_file=config_files()),
         )
 
     @property

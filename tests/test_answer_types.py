@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.answer_types import focus_terms, name_near_focus, names_in, offers, wanted
-from retrieval.attribution import attribute, sources_at
-from retrieval.compose import anchor_terms, counted_noun, counted_terms, dateline, spelled_out, states_quantity
-from retrieval.spans import spans_in
+from retrieval.answer.question import focus_terms, name_near_focus, names_in, offers, wanted
+from retrieval.answer.attribution import attribute, sources_at
+from retrieval.answer.extractive import anchor_terms, counted_noun, counted_terms, dateline, spelled_out, states_quantity
+from retrieval.answer.spans import spans_in
 
 
 @pytest.mark.parametrize(
@@ -290,7 +290,7 @@ def test_a_number_is_new_unless_the_question_has_it_as_a_whole_word():
 
 
 def test_spans_running_other_headlines_together_are_furniture():
-    from retrieval.spans import has_furniture
+    from retrieval.answer.spans import has_furniture
 
     assert has_furniture("in and near Aleppo civil defence AFP Friday 3 Jun 2016 UN says Syria airdrops not imminent")
     assert has_furniture("SEND httpsabahdai.ly912r3U DHA Photo A twin bombing struck a crowd")

@@ -14,7 +14,8 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from retrieval.engine import REFUSAL, SUMMARY_UNAVAILABLE, Engine
+from retrieval.answer.answerer import REFUSAL, SUMMARY_UNAVAILABLE
+from retrieval.engine import Engine
 from retrieval.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,7 +193,7 @@ def test_a_follow_up_asking_who_quotes_the_attribution(seed_data):
 
 
 def test_attribution_never_reads_across_a_paragraph():
-    from retrieval.attribution import attribute, attribution_tail
+    from retrieval.answer.attribution import attribute, attribution_tail
 
     document = "Four people were killed in the market\n\nresidents said Amnesty International would investigate"
     end = document.index("\n")
@@ -202,7 +203,7 @@ def test_attribution_never_reads_across_a_paragraph():
 
 
 def test_reports_that_disagree_on_a_figure_are_flagged(tmp_path):
-    from retrieval.engine import FIGURES_DIFFER, ONE_SOURCE
+    from retrieval.answer.figures import FIGURES_DIFFER, ONE_SOURCE
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -19,7 +19,7 @@ import pytest
 from chromadb.config import Settings as ChromaSettings
 
 from retrieval.engine import Engine
-from retrieval.vector_store import COLLECTION
+from retrieval.index.vector_store import COLLECTION
 from tests.conftest import CORPUS_FILES, SEED_DIR, SEED_ID
 
 CHROMA = Path(sys.executable).parent / "chroma"

@@ -11,9 +11,9 @@ import docx
 import pytest
 from reportlab.pdfgen import canvas
 
-from retrieval.chunking import make_splitter, split_report
-from retrieval.documents import DocumentError, Report, clean_text, find_files, load_file
-from retrieval.tokens import count_tokens
+from retrieval.index.chunking import make_splitter, split_report
+from retrieval.index.documents import DocumentError, Report, clean_text, find_files, load_file
+from retrieval.index.tokens import count_tokens
 from tests.conftest import CORPUS_FILES, SEED_DIR, SEED_ID
 
 # Punctuation-stripped like the seed: no sentence ends anywhere.

@@ -19,8 +19,8 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from retrieval.engine import Engine
-from retrieval.index import REPORTS_PER_BATCH, IngestBusyError, ReportIndex, SearchFilter
-from retrieval.vector_store import IndexMismatchError, VectorStore, connect
+from retrieval.index.report_index import REPORTS_PER_BATCH, IngestBusyError, ReportIndex, SearchFilter
+from retrieval.index.vector_store import IndexMismatchError, VectorStore, connect
 from tests.conftest import CORPUS_FILES, SEED_DIR, SEED_ID, build_settings, clean_env, cli, eval_questions
 
 SMALL_REPORTS = [

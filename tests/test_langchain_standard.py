@@ -12,7 +12,7 @@ from pathlib import Path
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from retrieval.engine import Engine
-from retrieval.retriever import HybridRetriever
+from retrieval.index.retriever import HybridRetriever
 from retrieval.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

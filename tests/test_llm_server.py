@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.compose import answer_text_chain
-from retrieval.engine import REFUSAL, Engine
+from retrieval.answer.llm import answer_text_chain
+from retrieval.answer.answerer import REFUSAL
+from retrieval.engine import Engine
 from retrieval.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

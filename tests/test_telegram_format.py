@@ -17,9 +17,9 @@ from bot.telegram_format import (
     utf16_length,
     verbatim_prefix,
 )
-from retrieval.answers import Answer, Citation
-from retrieval.catalog import ReportInfo
-from retrieval.index import IngestSummary
+from retrieval.answer.types import Answer, Citation
+from retrieval.index.catalog import ReportInfo
+from retrieval.index.report_index import IngestSummary
 from tests.telegram_stub import parse_html, utf16_len
 
 

@@ -22,12 +22,12 @@ from typing import Callable, Iterator
 
 from langchain_core.embeddings import Embeddings
 
-from retrieval.catalog import Catalog, StoredPassage
-from retrieval.chunking import make_splitter, split_report
-from retrieval.documents import DocumentError, Report, find_files, load_file
-from retrieval.lexical import LexicalIndex
+from retrieval.index.catalog import Catalog, StoredPassage
+from retrieval.index.chunking import make_splitter, split_report
+from retrieval.index.documents import DocumentError, Report, find_files, load_file
+from retrieval.index.lexical import LexicalIndex
 from retrieval.settings import Settings
-from retrieval.vector_store import VectorStore, connect
+from retrieval.index.vector_store import VectorStore, connect
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,21 @@
-"""What an answer is: the structure every composer produces and every renderer reads."""
+"""What an answer is: the draft every composer produces, and the verified answer every
+renderer reads."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+
+from retrieval.answer.spans import Span
+
+
+@dataclass
+class Draft:
+    """A composer's output: text with [n] markers (n = position in the retrieved list)
+    and, from the extractive composer, the exact span each marker quotes."""
+
+    text: str
+    quotes: dict[int, Span] = field(default_factory=dict)
+    attributions: dict[int, str] = field(default_factory=dict)  # who, as the report spells it
 
 
 @dataclass

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from retrieval.language import SPEECH_VERBS, WEEKDAYS
+
 AFTER_CHARS = 220
 NAME_SLACK = 80
 BEFORE_CHARS = 300
@@ -23,11 +25,6 @@ _NAME = rf"{_CAP}(?:\s+(?:{_JOIN}\s+)*{_CAP}){{0,8}}"
 # Lower-case words that finish a source's name: "the Greek coast guard", "Gujarat police".
 _ROLE = r"(?:coast guard|police|officials?|sources?|activists?|residents?|witnesses|authorities|army|forces|media|monitor|ministry)\b"
 _TITLE = r"(?:head|director|spokes(?:man|woman|person)|chief|leader|minister|official|commander|researcher|president|chairman|governor|ambassador|envoy|founder)"
-_SPEECH = (
-    r"(?:said|says|told|reported|stated|announced|added|confirmed|claimed|reports|wrote|quoted|described|accused|denied|"
-    r"blamed|warned|condemned|estimated|reaffirmed|affirmed|stressed|explained|noted|insisted|tweeted|posted|argued|"
-    r"asserted|declared|revealed|emphasi[sz]ed)"
-)
 _AGENCY = r"(?:[A-Z]{2,}|Reuters|AFP|SANA|Xinhua|Sputnik|TASS)"
 
 _PATTERNS = [
@@ -37,12 +34,12 @@ _PATTERNS = [
         rf"\b(?:reported|quoted|cited|announced|shared|posted|published|released|uploaded)(?: on [A-Z]\w+)? by "
         rf"(?:the |a |an )?(?:(?:[\w\-]+ ){{0,5}}?(?:known as|named|called) |(?:[a-z][\w\-]* ){{0,4}}?)(?P<name>{_NAME})"
     ),
-    re.compile(rf"\b{_SPEECH} (?P<name>{_NAME})(?=\s+(?:[a-z]|$)|[,.;]|$)"),
-    _SPEAKER_SAID := re.compile(rf"(?P<name>{_NAME}) (?:{_SPEECH})\b"),
+    re.compile(rf"\b{SPEECH_VERBS} (?P<name>{_NAME})(?=\s+(?:[a-z]|$)|[,.;]|$)"),
+    _SPEAKER_SAID := re.compile(rf"(?P<name>{_NAME}) (?:{SPEECH_VERBS})\b"),
     # "Hashem Darwish head of QRCS's health program in Turkey described ..."
     # "Ole Solvang deputy emergencies director at the New York-based group says ..."
     _TITLED_SPEAKER := re.compile(
-        rf"(?P<name>{_NAME}),? (?:the |a |an )?(?:[a-z\-]+ ){{0,2}}{_TITLE}\b[^.;\"]{{0,90}}? (?:{_SPEECH})\b"
+        rf"(?P<name>{_NAME}),? (?:the |a |an )?(?:[a-z\-]+ ){{0,2}}{_TITLE}\b[^.;\"]{{0,90}}? (?:{SPEECH_VERBS})\b"
     ),
     re.compile(rf"\b(?:told|to) (?P<name>{_AGENCY})\b"),
 ]
@@ -52,7 +49,7 @@ _NAME_BEFORE_VERB = {_SPEAKER_SAID, _TITLED_SPEAKER}
 _ABBREVIATIONS = {"Col.", "Gen.", "Dr.", "Mr.", "Mrs.", "Ms.", "Lt.", "Maj.", "Capt.", "Sgt.", "Brig.", "Sen.", "Rep.", "Gov.", "Prof.", "St.", "Jr."}
 _AGENCY_NAME = re.compile(_AGENCY)
 # "... he told AFP": the claim is the speaker's, named earlier in the report.
-_PRONOUN_SPEECH = re.compile(rf"\b(?:[Hh]e|[Ss]he) (?:(?:later|also|then|further|\w+ly) )?(?:{_SPEECH})\b")
+_PRONOUN_SPEECH = re.compile(rf"\b(?:[Hh]e|[Ss]he) (?:(?:later|also|then|further|\w+ly) )?(?:{SPEECH_VERBS})\b")
 PRONOUN_REACH = 600
 
 # Capitalised words that start sentences or are not sources.
@@ -62,10 +59,9 @@ _SENTENCE_STARTERS = {
     "The", "A", "An", "It", "He", "She", "They", "We", "I", "This", "That", "These", "Those",
     "There", "In", "On", "At", "But", "And", "Also", "However", "Video", "Videos", "Later",
     "Earlier", "Share", "Be", "Sociable", "Up", "Some", "Many", "More", "Such", "Their", "His",
-    "Her", "Its", "Our", "Meanwhile", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-    "Saturday", "Sunday", "Chemical", "Armed", "If", "When", "While", "As", "After", "Before",
+    "Her", "Its", "Our", "Meanwhile", "Chemical", "Armed", "If", "When", "While", "As", "After", "Before",
+    *WEEKDAYS,
 }
-_WEEKDAYS = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
 _PLACES = {"Syria", "Aleppo", "Damascus", "Idlib", "Homs", "Hama", "Russia", "Turkey", "Beirut"}
 _NOT_A_NAME = _SENTENCE_STARTERS | _PLACES | {"Syrian", "Russian", "Turkish"}
 _JOINERS = {"of", "for", "the", "and", "al", "de"}
@@ -83,7 +79,7 @@ def _clean(name: str) -> str | None:
         # "fighting the PKK Khalil said": in unpunctuated text an acronym before a
         # person's name ends the sentence before it
         or (len(words) == 2 and words[0].isupper() and len(words[0]) > 1 and not words[1].isupper() and words[1][:1].isupper())
-        or words[0] in _WEEKDAYS  # "according to Thursday state news agency SANA"
+        or words[0] in WEEKDAYS  # "according to Thursday state news agency SANA"
         or (words[0][:1].islower() and not words[0].startswith("al-"))
         or (words[0] in _PLACES and len(words) > 1)
     ):

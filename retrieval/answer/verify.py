@@ -11,30 +11,21 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from retrieval.answers import Citation, Dropped, Verification
-from retrieval.attribution import attribute
-from retrieval.index import Hit
-from retrieval.spans import Span, spans_in
+from retrieval.answer.attribution import attribute, claimed_sources
+from retrieval.answer.spans import Span, spans_in
+from retrieval.answer.types import Citation, Draft, Dropped, Verification
+from retrieval.index.report_index import Hit
+from retrieval.language import NUMBER_WORDS, SENTENCE_END, WORD
 
 MARKER = re.compile(r"\s*\[(\d{1,3})\]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 # A figure as written: "1,200", "3.5", "2016-10-31" are one number each, so "200", "5"
 # and "31" are not supported by them; a unit may follow ("5km", "1990s").
 _NUMBER = re.compile(r"(?<![\w.,\-])\d+(?:,\d{3})*(?:\.\d+)?(?:-\d+)*")
 # Text the answer presents as a quotation: it must be in a cited passage word for word.
 _QUOTED = re.compile(r"[\"“]([^\"“”]{12,})[\"”]")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’]+")  # "Britain-based": each part is a word
-_WORD = re.compile(r"[\w']+")
 
-NUMBER_WORDS = {
-    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
-    "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
-    "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
-    "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
-}
 # Capitalised words that are not claims: sentence openers and answer boilerplate.
 COMMON_CAPITALISED = {
     "The", "A", "An", "According", "In", "On", "At", "It", "This", "That", "These", "Those",
@@ -50,26 +41,16 @@ REFUSAL_PHRASES = re.compile(
 )
 
 
-@dataclass
-class Draft:
-    """A composer's output: text with [n] markers (n = position in the retrieved list)
-    and, from the extractive composer, the exact span each marker quotes."""
-
-    text: str
-    quotes: dict[int, Span] = field(default_factory=dict)
-    attributions: dict[int, str] = field(default_factory=dict)  # who, as the report spells it
-
-
 def _normalised_tokens(text: str) -> set[str]:
     """Lower-cased words, plus number words as digits ("eight" -> "8")."""
-    tokens = {t.lower() for t in _WORD.findall(text)}
+    tokens = {t.lower() for t in WORD.findall(text)}
     return tokens | {NUMBER_WORDS[t] for t in tokens if t in NUMBER_WORDS}
 
 
 def numbers_in(text: str) -> set[str]:
     """Every figure in text, normalised ("1,200" -> "1200"), and number words as digits."""
     found = {n.replace(",", "") for n in _NUMBER.findall(text)}
-    return found | {NUMBER_WORDS[w] for w in (t.lower() for t in _WORD.findall(text)) if w in NUMBER_WORDS}
+    return found | {NUMBER_WORDS[w] for w in (t.lower() for t in WORD.findall(text)) if w in NUMBER_WORDS}
 
 
 def _squeeze(text: str) -> str:
@@ -84,7 +65,7 @@ def unsupported_facts(sentence: str, support: str) -> list[str]:
     for number in _NUMBER.findall(sentence):
         if number.replace(",", "") not in figures:
             missing.append(number)
-    for word in _WORD.findall(sentence):
+    for word in WORD.findall(sentence):
         lower = word.lower()
         if lower in NUMBER_WORDS and NUMBER_WORDS[lower] not in figures:
             missing.append(word)
@@ -117,10 +98,6 @@ def _split_marker_lists(text: str) -> str:
     return _MARKER_LIST.sub(expand, text)
 
 
-def sentences_of(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
-
-
 def claims_of(text: str) -> list[tuple[int, str, list[int]]]:
     """(line number, sentence, markers it rests on). A citation at the end of a run of
     sentences ("A. B [1]") covers the run; a marker alone after a full stop belongs to
@@ -128,7 +105,7 @@ def claims_of(text: str) -> list[tuple[int, str, list[int]]]:
     claims: list[tuple[int, str, list[int]]] = []
     for line_number, line in enumerate(text.split("\n")):
         sentences: list[str] = []
-        for sentence in _SENTENCE.split(line):
+        for sentence in SENTENCE_END.split(line):
             sentence = sentence.strip()
             if not sentence:
                 continue
@@ -267,3 +244,31 @@ def citation_for(n: int, hit: Hit, document: str, span: Span) -> Citation:
 def looks_like_refusal(text: str) -> bool:
     """A model saying the passages do not answer, with no claim cited."""
     return not MARKER.search(text) and bool(REFUSAL_PHRASES.search(text))
+
+
+def cross_check_attributions(text: str, citations: list[Citation], documents: dict[str, str], verification: Verification) -> None:
+    """The model names who makes each claim; we find it in the report ourselves. Where we
+    found nobody and the model's source is in the cited report, take it; where the two
+    differ, keep ours and record the disagreement."""
+    for citation in citations:
+        marker = f"[{citation.n}]"
+        said = [
+            name
+            for sentence in text.split("\n")
+            if marker in sentence
+            for name in claimed_sources(MARKER.sub("", sentence))
+        ]
+        if not said:
+            continue
+        theirs = said[0]
+        if citation.attributed_to is None and theirs in documents[citation.doc_id]:
+            citation.attributed_to = theirs
+        elif citation.attributed_to and not _same_source(theirs, citation.attributed_to):
+            verification.attribution_disagreements.append(
+                {"n": citation.n, "model": theirs, "report": citation.attributed_to}
+            )
+
+
+def _same_source(a: str, b: str) -> bool:
+    a, b = a.casefold(), b.casefold()
+    return a in b or b in a

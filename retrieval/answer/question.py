@@ -15,16 +15,20 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from retrieval.verify import NUMBER_WORDS
-
-_NUMBER_WORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
-MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_MONTH_ABBR = "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
-_WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+from retrieval.language import (
+    MONTH_ABBREVIATION_PATTERN,
+    MONTH_ABBREVIATIONS,
+    MONTH_PATTERN,
+    MONTHS,
+    NUMBER_WORD_PATTERN,
+    WEEKDAY_PATTERN,
+    WEEKDAYS,
+    YEAR,
+)
 _UNITS = r"(?:milli)?seconds?|minutes?|hours?|days?|weeks?|months?|years?"
 
 NUMBER = re.compile(
-    rf"(?<![\w.])(?:\d[\d,.]*\d|\d)(?![\w])|\b(?:{_NUMBER_WORD})(?:-(?:{_NUMBER_WORD}))?\b|\b(?:dozens|hundreds|thousands)\b",
+    rf"(?<![\w.])(?:\d[\d,.]*\d|\d)(?![\w])|\b(?:{NUMBER_WORD_PATTERN})(?:-(?:{NUMBER_WORD_PATTERN}))?\b|\b(?:dozens|hundreds|thousands)\b",
     re.I,
 )
 MONEY = re.compile(
@@ -32,17 +36,16 @@ MONEY = re.compile(
     re.I,
 )
 DURATION = re.compile(
-    rf"\b(?:\d[\d,.]*|{_NUMBER_WORD}|a few|several)[\s\-]+(?:{_UNITS})\b|\b(?:an?|one)\s+(?:hour|day|week|month|year)\b",
+    rf"\b(?:\d[\d,.]*|{NUMBER_WORD_PATTERN}|a few|several)[\s\-]+(?:{_UNITS})\b|\b(?:an?|one)\s+(?:hour|day|week|month|year)\b",
     re.I,
 )
 DATE = re.compile(
-    rf"\b(?:{MONTHS}|{_MONTH_ABBR})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS}|{_MONTH_ABBR})\b"
-    rf"|\b(?:{MONTHS})\s+\d{{4}}\b|\b(?:{_WEEKDAYS})\b|\b\d{{4}}-\d\d-\d\d\b|\b(?:in|since|until|by)\s+(?:19|20)\d\d\b"
+    rf"\b(?:{MONTH_PATTERN}|{MONTH_ABBREVIATION_PATTERN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTH_PATTERN}|{MONTH_ABBREVIATION_PATTERN})\b"
+    rf"|\b(?:{MONTH_PATTERN})\s+\d{{4}}\b|\b(?:{WEEKDAY_PATTERN})\b|\b\d{{4}}-\d\d-\d\d\b|\b(?:in|since|until|by)\s+(?:19|20)\d\d\b"
     r"|\b\d{1,2}:\d\d(?:\s*[AP]M)?\b|\b\d{1,2}\s*[AP]M\b",  # and clock times, for "at what time"
     re.I,
 )
-YEAR = re.compile(r"(?:19|20)\d\d")  # a year is a number but counts nothing
-AGE = re.compile(rf"\b(?:\d+|{_NUMBER_WORD})[\s\-]+(?:years?[\s\-]+old|year-old|months?[\s\-]+old)\b|\baged\s+(?:\d+|{_NUMBER_WORD})\b", re.I)
+AGE = re.compile(rf"\b(?:\d+|{NUMBER_WORD_PATTERN})[\s\-]+(?:years?[\s\-]+old|year-old|months?[\s\-]+old)\b|\baged\s+(?:\d+|{NUMBER_WORD_PATTERN})\b", re.I)
 # Capitalised words in a row, allowing the particles of Arabic, Dutch and French names
 # ("Yaacoub al-Ammar", "Staffan de Mistura") and names that open with "al-" ("al-Sakhoor").
 NAME = re.compile(r"(?:\b(?:al|el|ad|as|ash|at|az)-)?\b[A-Z][\w'’\-]*(?:\s+(?:(?:al|el|bin|bint|ibn|de|du|van|von|der|abu|abdul|of|for)\s+|(?:al|el)-)?[A-Z][\w'’\-]*)*")
@@ -60,7 +63,7 @@ NOT_NAMES = set(
     # The country most of these reports are about names nothing new ("a mosque in Syrias Idlib
     # province"); a collection about elsewhere would list its own here.
     + "syria syrias".split()
-) | {m.lower() for m in (MONTHS + "|" + _MONTH_ABBR + "|" + _WEEKDAYS).split("|")}
+) | {w.lower() for w in (*MONTHS, *MONTH_ABBREVIATIONS, *WEEKDAYS)}
 # A cause is written after "because", "due to", "triggered by" and before "caused",
 # "led to"; a fault word ("bug", "misconfigured") names one by itself.
 _CAUSE_AFTER = re.compile(

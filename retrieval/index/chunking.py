@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from retrieval.documents import Report
-from retrieval.tokens import ENCODING_NAME
+from retrieval.index.documents import Report
+from retrieval.index.tokens import ENCODING_NAME
 
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ": ", ", ", " ", ""]
 

@@ -1,31 +1,25 @@
-"""Composers turn a question and its numbered passages into a ``Draft``: answer text
-with [n] markers. Both are LangChain Runnables with the same input and output.
-
-- ``ExtractiveComposer`` (default, offline): picks the spans of the passages that answer
-  the question and cites them; refuses when no span is relevant enough.
-- ``llm_composer``: prompt | chat model | text, with prompts from ``prompts/``.
+"""The extractive composer (the offline default, and the fallback when an LLM fails):
+it picks the spans of the retrieved passages that answer the question and cites them,
+or refuses when no span is relevant enough. A LangChain Runnable wraps it in the engine;
+its output is the same ``Draft`` the LLM composer produces.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from functools import lru_cache
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
-from langchain_core.language_models import BaseChatModel
-from langchain_core.output_parsers import StrOutputParser
-from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable, RunnableLambda
 
-from retrieval.answer_types import MONTHS, YEAR, focus_terms, name_near_focus, novel_name, offers, wanted
-from retrieval.attribution import attribute, attribution_tail, names_source, sources_at
-from retrieval.index import Hit
-from retrieval.lexical import LexicalIndex, tokenize
-from retrieval.settings import PROMPTS_DIR
-from retrieval.spans import Span, has_furniture, include_leading_name, spans_in, trim_fragment_start
-from retrieval.verify import NUMBER_WORDS, Draft
+from retrieval.answer.attribution import attribute, attribution_tail, names_source, sources_at
+from retrieval.answer.question import focus_terms, name_near_focus, novel_name, offers, wanted
+from retrieval.answer.spans import Span, has_furniture, include_leading_name, spans_in, trim_fragment_start
+from retrieval.answer.types import Draft
+from retrieval.index.report_index import Hit
+from retrieval.language import MONTHS, NUMBER_WORDS, YEAR, tokenize
 
 
 # Tuned on benchmarks/eval/questions.jsonl and questions-2.jsonl (README "Benchmarks";
@@ -45,7 +39,6 @@ FOCUS_BONUS = 1.35
 SECOND_SPAN_RATIO = 0.8  # a second span is quoted when it scores this close to the best
 MAX_SPANS = 2
 MAX_MERGED_CHARS = 400  # two sentences of one passage quoted as one span, at most this long
-MAX_ANSWER_TOKENS = 400  # one to three sentences; also bounds a runaway model
 
 # Words that shape a question but are not what it is about (stemmed, as BM25 sees them).
 QUESTION_TERMS = set(
@@ -62,12 +55,6 @@ _ASKS_SOURCE = re.compile(
     r"|\baccording to whom\b|\bwhat (?:is|was) the source\b",
     re.I,
 )
-
-
-@lru_cache(maxsize=None)
-def load_prompt(name: str) -> str:
-    """A prompt file from ``prompts/``, read once per process."""
-    return (PROMPTS_DIR / name).read_text(encoding="utf-8")
 
 
 @dataclass
@@ -128,7 +115,7 @@ def _shares_prefix(anchor: str, tokens: set[str]) -> bool:
 
 
 DIRECTIONS = set(tokenize(["eastern western northern southern northeastern northwestern southeastern southwestern"])[0])
-MONTH_STEMS = set(tokenize([MONTHS.replace("|", " ")])[0])
+MONTH_STEMS = set(tokenize([" ".join(MONTHS)])[0])
 COUNT_SYNONYM_SIMILARITY = 0.6  # "paramedics" ~ "ambulance crew" 0.64; "cars" ~ "people" 0.50
 MONTH_MISSING = 0.5  # a report that never names the asked month covers at most this share of anchors
 LEXICAL_TYPE_MISS = 0.6  # before the rerank: a span with nothing of the wanted kind
@@ -164,7 +151,6 @@ _DAY_FIRST_DATE = re.compile(r"\b([0-3]?\d)[-./]([01]?\d)[-./]((?:19|20)\d\d)\b"
 _ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
 _MONTH_ABBREVIATION = re.compile(r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b\.?")
 _DOTTED_ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,}")
-_MONTH_NAMES = MONTHS.split("|")
 
 
 def spelled_out(text: str) -> str:
@@ -174,7 +160,7 @@ def spelled_out(text: str) -> str:
     acronyms ("U.N." -> "UN")."""
     found = {dateline(d) for d in _ISO_DATE.findall(text)}
     found |= {dateline(f"{y}-{int(m):02d}-{int(d):02d}") for d, m, y in _DAY_FIRST_DATE.findall(text)}
-    found |= {next(n for n in _MONTH_NAMES if n.startswith(a[:3])) for a in _MONTH_ABBREVIATION.findall(text)}
+    found |= {next(n for n in MONTHS if n.startswith(a[:3])) for a in _MONTH_ABBREVIATION.findall(text)}
     found |= set(_ORDINAL.findall(text))
     found |= {a.replace(".", "") for a in _DOTTED_ACRONYM.findall(text)}
     return " ".join(sorted(found))
@@ -254,12 +240,14 @@ class ExtractiveComposer:
 
     RERANKED = 16  # spans compared with the question by embedding, after a lexical cut
 
-    def __init__(self, lexical: LexicalIndex, embeddings=None) -> None:
-        self.lexical = lexical
+    def __init__(self, term_weights: Callable[[set[str]], dict[str, float]], embeddings=None) -> None:
+        """term_weights: the inverse passage frequency of stemmed terms in the collection;
+        embeddings: a model with ``embed_matrix`` to compare spans with the question."""
+        self.term_weights = term_weights
         self.embeddings = embeddings
 
     def _weights(self, question: str) -> dict[str, float]:
-        return self.lexical.idf(set(tokenize([question])[0]) - QUESTION_TERMS)
+        return self.term_weights(set(tokenize([question])[0]) - QUESTION_TERMS)
 
     def score(
         self, question: str, hits: list[Hit], documents: dict[str, str], focus: str | None = None
@@ -442,61 +430,3 @@ class ExtractiveComposer:
             lines.append(f"{lead}{' '.join(choice.span.text.split())} [{choice.n}]")
             quotes[choice.n] = choice.span
         return Draft(text="\n".join(lines), quotes=quotes, attributions=attributions)
-
-
-def format_passages(hits: list[Hit]) -> str:
-    template = load_prompt("passage.txt")
-    return "\n".join(
-        template.format(
-            n=n,
-            title=h.passage.title,
-            source=h.passage.source or "unknown outlet",
-            published=h.passage.published or "undated",
-            text=h.passage.text,
-        )
-        for n, h in enumerate(hits, start=1)
-    )
-
-
-def answer_prompt() -> ChatPromptTemplate:
-    return ChatPromptTemplate.from_messages(
-        [("system", load_prompt("answer_system.txt")), ("human", load_prompt("answer_user.txt"))]
-    )
-
-
-def answer_text_chain(model: BaseChatModel) -> Runnable:
-    """{question, hits} -> the model's answer text; ``.stream()`` yields tokens as the
-    model produces them."""
-    to_prompt_input = RunnableLambda(
-        lambda x: {"question": x["question"], "passages": format_passages(x["hits"])}, name="number_passages"
-    )
-    return to_prompt_input | answer_prompt() | model | StrOutputParser()
-
-
-def llm_composer(model: BaseChatModel) -> Runnable:
-    """prompt | model | text -> Draft (verification needs the whole text)."""
-    to_draft = RunnableLambda(lambda text: Draft(text=text.strip()), name="draft")
-    return (answer_text_chain(model) | to_draft).with_config(run_name="llm_composer")
-
-
-def condense_chain(model: BaseChatModel) -> Runnable:
-    prompt = ChatPromptTemplate.from_messages([("human", load_prompt("condense_question.txt"))])
-    return prompt | model | StrOutputParser()
-
-
-def make_chat_model(llm: str, base_url: str, api_key: str | None, timeout: float) -> BaseChatModel:
-    """A LangChain chat model from an id such as ``openai:gpt-4o-mini``; with a base URL,
-    any OpenAI-compatible server (vLLM, llama.cpp, LM Studio)."""
-    from langchain.chat_models import init_chat_model
-
-    kwargs: dict = {"timeout": timeout, "max_retries": 1, "temperature": 0, "max_tokens": MAX_ANSWER_TOKENS}
-    if base_url:
-        kwargs["base_url"] = base_url
-        kwargs["api_key"] = api_key or "not-needed"
-    elif api_key:
-        kwargs["api_key"] = api_key
-    model_id = llm if ":" in llm or not base_url else f"openai:{llm}"
-    return init_chat_model(model_id, **kwargs)
-
-
-

@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from retrieval.language import MONTH_PREFIX_PATTERN, SENTENCE_END, SPEECH_VERBS, TOKEN, WEEKDAY_PREFIX_PATTERN
+
 MAX_WORDS = 40  # longer sentences are cut into windows of WINDOW_WORDS
 WINDOW_WORDS = 24
 WINDOW_STEP = 6
 MIN_WORDS = 4
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+|\n+")
-_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -28,22 +28,21 @@ class Span:
 
 def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pieces, cursor = [], start
-    for match in _SENTENCE_END.finditer(text, start, end):
+    for match in SENTENCE_END.finditer(text, start, end):
         pieces.append((cursor, match.start()))
         cursor = match.end()
     pieces.append((cursor, end))
     return [(a, b) for a, b in pieces if b > a]
 
 
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 # Page furniture that news sites put before the lead: datelines ("Date of publication
 # 3 October 2016", "Wed Feb 3 2016", "Tuesday 26 April 2016 21:41"), tag lists ("Tags
 # Syria Aleppo Azaz Rebels Car Bomb") and credits ("(TRT World and Agencies)"). It shares the question's words without
 # answering it, so a quote starts after it (a dateline is kept when the date is asked).
 _DATELINE = re.compile(
     r"(?:(?:Date of publication|Published(?: on)?|Posted(?: on)?|Last updated(?: at)?|Updated)\s+)?"
-    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?\s+)?"
-    rf"(?:(?:\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?)\s+\d{{4}}|\d\d[-.]\d\d[-.]\d{{4}})"
+    rf"(?:{WEEKDAY_PREFIX_PATTERN}\.?,?\s+)?"
+    rf"(?:(?:\d{{1,2}}\s+{MONTH_PREFIX_PATTERN}|{MONTH_PREFIX_PATTERN}\s+\d{{1,2}}(?:st|nd|rd|th)?,?)\s+\d{{4}}|\d\d[-.]\d\d[-.]\d{{4}})"
     r"(?:\s+\d{1,2}:?\d\d(?:\s*UTC(?:[+-]\d+)?)?)?\s+"
 )
 _CREDIT = re.compile(r"\((?:[^()]{0,40}?\b(?:Agencies|Photo|AFP|Reuters|AP|DHA|AA))\)\s+")  # "(TRT World and Agencies)"
@@ -56,7 +55,7 @@ _TAGS = re.compile(
 # ("... Aleppo AFP Friday 3 Jun 2016 UN says ..."), share buttons and short links. Such a
 # span runs headlines of other stories together and is a poor quote.
 _FURNITURE_INSIDE = re.compile(
-    rf"\b(?:AFP|AP|Reuters|DHA|SANA)\s+(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\s+)?\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\b"
+    rf"\b(?:AFP|AP|Reuters|DHA|SANA)\s+(?:{WEEKDAY_PREFIX_PATTERN}\s+)?\d{{1,2}}\s+{MONTH_PREFIX_PATTERN}\s+\d{{4}}\b"
     r"|\bGet short URL\b|\bPrint Tweet\b|\bpic\.twitter\.com|\bhttps?\w*\.\w+|\bRelated\s+(?:Articles|Stories)\b"
 )
 
@@ -80,7 +79,7 @@ def spans_in(text: str, start: int = 0, end: int | None = None, keep_dateline: b
     spans: list[Span] = []
     for a, b in _pieces(text, start, end):
         a = skip_furniture(text, a, b, keep_dateline)
-        words = [(m.start(), m.end()) for m in _WORD.finditer(text, a, b)]
+        words = [(m.start(), m.end()) for m in TOKEN.finditer(text, a, b)]
         if len(words) < MIN_WORDS:
             if words:
                 spans.append(Span(words[0][0], words[-1][1], text[words[0][0] : words[-1][1]]))
@@ -94,7 +93,7 @@ def spans_in(text: str, start: int = 0, end: int | None = None, keep_dateline: b
     return spans
 
 
-_SPEAKER_FIRST = re.compile(r"(?:[A-Z][\w'\-]*\s+){1,3}(?:said|says|told|reported|stated|announced|added)\b")
+_SPEAKER_FIRST = re.compile(rf"(?:[A-Z][\w'\-]*\s+){{1,3}}{SPEECH_VERBS}\b")
 
 
 def include_leading_name(text: str, span: Span, max_words: int = 3) -> Span:
@@ -118,7 +117,7 @@ def include_leading_name(text: str, span: Span, max_words: int = 3) -> Span:
 def trim_fragment_start(text: str, span: Span, max_words: int = 4) -> Span:
     """A window cut from unpunctuated text often opens mid-sentence ("and civilians On
     30 October ..."); start at the first capitalised word if one comes early."""
-    words = list(_WORD.finditer(text, span.start, span.end))
+    words = list(TOKEN.finditer(text, span.start, span.end))
     if not words or not words[0].group(0)[:1].islower():
         return span
     for match in words[1 : max_words + 1]:

@@ -16,8 +16,8 @@ import chromadb
 from chromadb.config import Settings as ChromaSettings
 from langchain_core.embeddings import Embeddings
 
-from retrieval.chunking import Passage
-from retrieval.documents import Report
+from retrieval.index.chunking import Passage
+from retrieval.index.documents import Report
 
 log = logging.getLogger(__name__)
 

@@ -19,25 +19,11 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
-import Stemmer
 
-from retrieval.catalog import Catalog
+from retrieval.index.catalog import Catalog
+from retrieval.language import tokenize
 
 log = logging.getLogger(__name__)
-
-TOKEN_PATTERN = r"(?u)\b\w+\b"  # keeps one-character tokens: "7 killed" must match "7"
-_stemmer = Stemmer.Stemmer("english")
-
-
-def tokenize(texts: list[str]) -> list[list[str]]:
-    return bm25s.tokenize(
-        texts,
-        stopwords="en",
-        stemmer=_stemmer.stemWords,
-        token_pattern=TOKEN_PATTERN,
-        return_ids=False,
-        show_progress=False,
-    )
 
 
 class LexicalIndex:

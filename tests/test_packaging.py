@@ -1,0 +1,78 @@
+"""A wheel of the project, installed outside the checkout, works from any directory:
+its prompts, default settings and seed documents ship inside it."""
+
+from __future__ import annotations
+
+import json
+import site
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, clean_env
+
+SEED_QUESTION = "How many children have been killed in western Aleppo since the offensive began?"
+
+
+@pytest.fixture(scope="module")
+def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with only the built wheel of incident-bot installed.
+    Its dependencies come from the test environment's site-packages, added as a plain
+    path: that folder's .pth files (among them the checkout's editable install) are not
+    read, so the product can only be found in the wheel."""
+    root = tmp_path_factory.mktemp("wheel")
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(root), str(REPO_ROOT)],
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = root.glob("incident_bot-*.whl")
+    environment = root / "venv"
+    venv.create(environment, with_pip=False)
+    packages = next(environment.glob("lib/python*/site-packages"))
+    (packages / "test-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(environment / "bin" / "python"), "install", "--no-deps", "--quiet", str(wheel)],
+        capture_output=True,
+        text=True,
+    )
+    assert installed.returncode == 0, installed.stderr
+    return environment
+
+
+def run(environment: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(environment / "bin" / "incident-bot"), *args],
+        cwd=cwd,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_indexes_its_seed_and_answers_from_another_directory(installed_wheel: Path, tmp_path: Path):
+    located = subprocess.run(
+        [str(installed_wheel / "bin" / "python"), "-c", "import retrieval; print(retrieval.__file__)"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert str(installed_wheel) in located.stdout, "the product was imported from outside the wheel"
+
+    ingested = run(installed_wheel, tmp_path, "ingest", "--json")
+    assert ingested.returncode == 0, ingested.stderr
+    assert json.loads(ingested.stdout)["added"] == ["000_4690d2a678555c89"]
+
+    asked = run(installed_wheel, tmp_path, "ask", "--json", SEED_QUESTION)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert not answer["refused"]
+    assert "17 children" in " ".join(c["quote"] for c in answer["citations"])
+    assert (tmp_path / "seeds").is_dir() and (tmp_path / "data").is_dir()  # state lives where it was run
