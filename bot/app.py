@@ -12,7 +12,8 @@ import asyncio
 import logging
 import time
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Message, Update
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -20,15 +21,16 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
+    Defaults,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
 from bot import handlers
-from bot.access import PrivacyNotices
-from bot.conversations import RecentAnswers
-from bot.feedback_store import FeedbackStore
+from bot.access import is_upload_caption, mentions_bot
+from bot.state import BotData
 from retrieval import Engine, IndexMismatchError, Settings
 
 log = logging.getLogger(__name__)
@@ -72,10 +74,22 @@ class RedactToken(logging.Filter):
         return True
 
 
+class UploadForTheBot(filters.MessageFilter):
+    """A document meant for the bot: any in a private chat; in a group, one whose caption
+    is /upload (or /upload@<this bot>) or mentions the bot. Other files shared in a group
+    are not the bot's business."""
+
+    def filter(self, message: Message) -> bool:
+        if message.chat.type == "private":
+            return True
+        username = message.get_bot().username
+        return is_upload_caption(message, username) or mentions_bot(message, username)
+
+
 async def _start_up(application: Application) -> None:
     """Registers the command lists and warns when anyone may query the documents."""
-    settings: Settings = application.bot_data[handlers.SETTINGS]
-    application.bot_data[handlers.STARTED_AT] = time.monotonic()
+    settings = application.bot_data.settings
+    application.bot_data.started_at = time.monotonic()
     bot = application.bot
     try:
         await bot.set_my_commands(PUBLIC_COMMANDS)
@@ -95,7 +109,7 @@ async def _start_up(application: Application) -> None:
 
 async def _shut_down(application: Application) -> None:
     """Closes the bot's state file."""
-    await asyncio.to_thread(application.bot_data[handlers.FEEDBACK].close)
+    await asyncio.to_thread(application.bot_data.feedback.close)
 
 
 def build_application(settings: Settings, engine: Engine) -> Application:
@@ -109,36 +123,39 @@ def build_application(settings: Settings, engine: Engine) -> Application:
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                do_quote=True,
+                allow_sending_without_reply=True,
+            )
+        )
+        .context_types(ContextTypes(bot_data=BotData))
         .concurrent_updates(True)
         .post_init(_start_up)
         .post_shutdown(_shut_down)
         .build()
     )
-    application.bot_data.update(
-        {
-            handlers.ENGINE: engine,
-            handlers.SETTINGS: settings,
-            handlers.FEEDBACK: FeedbackStore(settings.state_dir / "feedback.sqlite3"),
-            handlers.ANSWERS: RecentAnswers(),
-            handlers.INDEX_LOCK: asyncio.Lock(),
-            handlers.ENGINE_SLOTS: asyncio.Semaphore(handlers.ENGINE_CONCURRENCY),
-            handlers.STARTED_AT: time.monotonic(),
-            handlers.PRIVACY_NOTICES: PrivacyNotices(),
-        }
-    )
+    application.bot_data.bind(settings, engine)
 
     message = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
     private = filters.ChatType.PRIVATE
+    admin = filters.User(user_id=settings.bot_admin_ids, allow_empty=False)
+    upload = message & filters.Document.ALL & UploadForTheBot()
     application.add_handler(TypeHandler(Update, handlers.enforce_allowlist), group=-1)
     application.add_handlers(
         [
             CommandHandler(["start", "help"], handlers.show_help, filters=message),
             CommandHandler("ask", handlers.ask_command, filters=message),
             CommandHandler("sources", handlers.list_sources, filters=message),
-            CommandHandler("reload", handlers.reload_documents, filters=message),
-            CommandHandler("stats", handlers.show_stats, filters=message),
-            CommandHandler("upload", handlers.explain_upload, filters=message),
-            MessageHandler(message & filters.Document.ALL, handlers.receive_document),
+            CommandHandler("reload", handlers.reload_documents, filters=message & admin),
+            CommandHandler("stats", handlers.show_stats, filters=message & admin),
+            CommandHandler("upload", handlers.explain_upload, filters=message & admin),
+            MessageHandler(upload & admin, handlers.receive_document),
+            # the same actions from anyone else: "admins only", and nothing changes
+            CommandHandler(["reload", "stats", "upload"], handlers.refuse_non_admin, filters=message),
+            MessageHandler(upload, handlers.refuse_non_admin),
             MessageHandler(message & private & filters.TEXT & ~filters.COMMAND, handlers.answer_private_message),
             MessageHandler(message & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, handlers.answer_group_message),
             MessageHandler(message & private & filters.COMMAND, handlers.unknown_command),

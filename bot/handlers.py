@@ -1,9 +1,10 @@
 """What the bot does for each thing a user does: one handler per action, and one error
 handler. ``bot.app.build_application`` wires them up.
 
-Handlers reach the engine and the bot's state through ``context.bot_data`` (keys below)
-and run every blocking call (engine, SQLite, files) in a thread with
-``asyncio.to_thread``, so one slow answer or a long /reload never holds up other chats.
+Handlers reach the engine and the bot's state through ``context.bot_data`` (a typed
+``bot.state.BotData``) and run every blocking call (engine, SQLite, files) in a thread
+with ``asyncio.to_thread``, so one slow answer or a long /reload never holds up other
+chats. Who may run admin commands is decided in the handler wiring (``bot.app``), not here.
 """
 
 from __future__ import annotations
@@ -16,31 +17,14 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Message,
-    ReplyParameters,
-    Update,
-)
-from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, NetworkError, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
-from bot.access import (
-    PrivacyNotices,
-    addressed_to_bot,
-    chat_allowed,
-    command_argument,
-    is_admin,
-    is_upload_caption,
-    mentions_bot,
-    replies_to_bot,
-    without_mention,
-)
-from bot.conversations import AnsweredQuestion, RecentAnswers, thread_after
-from bot.feedback_store import FeedbackStore
+from bot.access import addressed_to_bot, chat_allowed, command_argument, mentions_bot, replies_to_bot, without_mention
+from bot.conversations import AnsweredQuestion, thread_after
+from bot.state import BotContext
 from bot.telegram_format import (
     answer_messages,
     as_plain_text,
@@ -52,31 +36,18 @@ from bot.telegram_format import (
     upload_message,
 )
 from bot.uploads import UploadRejected, add_upload, check_before_download, human_size
-from retrieval import SUPPORTED_SUFFIXES, Engine, IngestBusyError, Settings
+from retrieval import SUPPORTED_SUFFIXES, IngestBusyError
 
 log = logging.getLogger(__name__)
 
-# context.bot_data keys
-ENGINE = "engine"
-SETTINGS = "settings"
-FEEDBACK = "feedback"
-ANSWERS = "answers"
-INDEX_LOCK = "index_lock"  # one /reload or upload at a time
-ENGINE_SLOTS = "engine_slots"  # a semaphore: questions answered at once
-STARTED_AT = "started_at"
-PRIVACY_NOTICES = "privacy_notices"
-
-# Answering is CPU-bound: more at once only slows each down, and leaving the rest of the
-# default thread pool free keeps quick calls (SQLite, stats) from queueing behind answers.
-ENGINE_CONCURRENCY = 4
 TYPING_REPEAT_SECONDS = 4.0  # Telegram shows "typing…" for about 5 s after each action
 DOWNLOAD_TIMEOUT_SECONDS = 60  # an upload may be up to 20 MB
 FEEDBACK_DATA = re.compile(r"^fb:(up|down):(\d+)$")
 SOURCES_DATA = re.compile(r"^src:(\d+)$")
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 PRIVATE_BOT = "This bot is private."
 ADMINS_ONLY = "Sorry, {what} is for admins only."
+ADMIN_ACTIONS = {"reload": "/reload", "stats": "/stats"}  # anything else an admin does is adding documents
 EMPTY_QUESTION = "Send me a question about the reports, e.g. <i>How many people were killed in western Aleppo?</i>"
 ASK_USAGE = "Write your question after the command, e.g. <code>/ask How many people were displaced?</code>"
 TOO_LONG = (
@@ -99,28 +70,17 @@ SOMETHING_WENT_WRONG = "Sorry, something went wrong while handling that. Please 
 
 
 async def reply_html(message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> Message:
-    """Sends text as an HTML reply to message, or as plain text if Telegram refuses the HTML."""
-    reply_to = ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
+    """Sends text as an HTML reply to message (HTML, quoting and no link previews are the
+    application's ``Defaults``), or as plain text if Telegram refuses the HTML."""
     try:
-        return await message.reply_text(
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_parameters=reply_to,
-            reply_markup=reply_markup,
-            link_preview_options=NO_PREVIEW,
-        )
+        return await message.reply_text(text, reply_markup=reply_markup)
     except BadRequest as e:
         log.warning("Telegram refused an HTML message (%s); sending it as plain text", e.message)
-        return await message.reply_text(
-            as_plain_text(text),
-            reply_parameters=reply_to,
-            reply_markup=reply_markup,
-            link_preview_options=NO_PREVIEW,
-        )
+        return await message.reply_text(as_plain_text(text), parse_mode=None, reply_markup=reply_markup)
 
 
 @contextlib.asynccontextmanager
-async def typing_shown(context: ContextTypes.DEFAULT_TYPE, message: Message) -> AsyncIterator[None]:
+async def typing_shown(context: BotContext, message: Message) -> AsyncIterator[None]:
     """Shows "typing…" in the message's chat, repeated while the block runs."""
     done = asyncio.Event()
     thread_id = message.message_thread_id if message.is_topic_message else None
@@ -163,15 +123,15 @@ def sources_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
 # access -------------------------------------------------------------------------
 
 
-async def enforce_allowlist(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def enforce_allowlist(update: Update, context: BotContext) -> None:
     """Stops updates from chats outside BOT_ALLOWED_CHAT_IDS; each such chat hears once that the bot is private."""
-    settings: Settings = context.bot_data[SETTINGS]
+    settings = context.bot_data.settings
     if not settings.bot_allowed_chat_ids:
         return
     chat, user = update.effective_chat, update.effective_user
     if chat is not None and chat_allowed(settings, chat.id, user):
         return
-    notices: PrivacyNotices = context.bot_data[PRIVACY_NOTICES]
+    notices = context.bot_data.privacy_notices
     if update.callback_query is not None:
         await update.callback_query.answer(PRIVATE_BOT)
     elif (
@@ -188,13 +148,11 @@ async def enforce_allowlist(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 # questions ----------------------------------------------------------------------
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def answer_question(update: Update, context: BotContext, question: str) -> None:
     """Replies with a cited answer and 👍 / 👎 buttons; a reply to an answer continues its thread."""
     message = update.effective_message
-    settings: Settings = context.bot_data[SETTINGS]
-    engine: Engine = context.bot_data[ENGINE]
-    answers: RecentAnswers = context.bot_data[ANSWERS]
-    feedback: FeedbackStore = context.bot_data[FEEDBACK]
+    state = context.bot_data
+    settings, engine, answers, feedback = state.settings, state.engine, state.answers, state.feedback
     question = question.strip()
     if not question:
         await reply_html(message, EMPTY_QUESTION)
@@ -209,7 +167,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
 
     started = time.perf_counter()
     async with typing_shown(context, message):
-        async with context.bot_data[ENGINE_SLOTS]:
+        async with state.engine_slots:
             answer = await asyncio.to_thread(engine.ask, question, previous)
         try:
             answer_id = await asyncio.to_thread(feedback.count_answer, answer.refused)
@@ -246,19 +204,19 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     )
 
 
-async def answer_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_private_message(update: Update, context: BotContext) -> None:
     """Answers any text sent in a private chat as a question."""
     await answer_question(update, context, update.effective_message.text)
 
 
-async def answer_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_group_message(update: Update, context: BotContext) -> None:
     """Answers a group message that mentions the bot or replies to it; ignores the rest."""
     message = update.effective_message
     if mentions_bot(message, context.bot.username) or replies_to_bot(message, context.bot.id):
         await answer_question(update, context, without_mention(message.text, context.bot.username))
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: BotContext) -> None:
     """Answers the question written after /ask (or /ask@<bot>)."""
     message = update.effective_message
     question = without_mention(command_argument(message.text), context.bot.username)
@@ -268,20 +226,19 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await answer_question(update, context, question)
 
 
-async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_help(update: Update, context: BotContext) -> None:
     """Explains what the bot knows (reports, sources, dates) and how to ask it."""
-    engine: Engine = context.bot_data[ENGINE]
-    stats = await asyncio.to_thread(engine.stats)
+    stats = await asyncio.to_thread(context.bot_data.engine.stats)
     in_group = update.effective_chat.type != ChatType.PRIVATE
     await reply_html(update.effective_message, help_message(stats, context.bot.username, in_group))
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """Points a private chat's unknown /command to /help."""
     await reply_html(update.effective_message, UNKNOWN_COMMAND)
 
 
-async def ask_for_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_for_text(update: Update, context: BotContext) -> None:
     """Asks for a text question when a private chat sends a photo, sticker or the like."""
     await reply_html(update.effective_message, TEXT_ONLY)
 
@@ -289,41 +246,36 @@ async def ask_for_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 # sources and feedback -------------------------------------------------------------
 
 
-async def list_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def list_sources(update: Update, context: BotContext) -> None:
     """Lists the indexed reports, ten a page, with Prev / Next buttons."""
-    engine: Engine = context.bot_data[ENGINE]
-    reports = await asyncio.to_thread(engine.reports)
+    reports = await asyncio.to_thread(context.bot_data.engine.reports)
     text, page, pages = sources_page(reports, 0)
     await reply_html(update.effective_message, text, sources_keyboard(page, pages))
 
 
-async def turn_sources_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def turn_sources_page(update: Update, context: BotContext) -> None:
     """Replaces the report list with the page the user asked for."""
     query = update.callback_query
-    engine: Engine = context.bot_data[ENGINE]
     wanted = int(SOURCES_DATA.match(query.data).group(1))
-    reports = await asyncio.to_thread(engine.reports)
+    reports = await asyncio.to_thread(context.bot_data.engine.reports)
     text, page, pages = sources_page(reports, wanted)
     await query.answer()
     try:
-        await query.edit_message_text(
-            text, parse_mode=ParseMode.HTML, reply_markup=sources_keyboard(page, pages), link_preview_options=NO_PREVIEW
-        )
+        await query.edit_message_text(text, reply_markup=sources_keyboard(page, pages))
     except BadRequest as e:
         if "not modified" not in e.message.lower():  # pressed twice: the page is already shown
             raise
 
 
-async def record_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def record_feedback(update: Update, context: BotContext) -> None:
     """Records a 👍 / 👎 on an answer and thanks the user."""
     query = update.callback_query
     vote, answer_id = FEEDBACK_DATA.match(query.data).groups()
-    answered = context.bot_data[ANSWERS].get(int(answer_id))
+    answered = context.bot_data.answers.get(int(answer_id))
     if answered is None:
         await query.answer(VOTE_TOO_OLD)
         return
-    feedback: FeedbackStore = context.bot_data[FEEDBACK]
-    await asyncio.to_thread(feedback.record_vote, answered, query.from_user.id, vote)
+    await asyncio.to_thread(context.bot_data.feedback.record_vote, answered, query.from_user.id, vote)
     log.info("feedback chat=%s answer=%s vote=%s", answered.chat_id, answered.answer_id, vote)
     await query.answer(VOTE_THANKS)
 
@@ -331,36 +283,34 @@ async def record_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # admins ---------------------------------------------------------------------------
 
 
-async def refused_to_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, what: str) -> bool:
-    """True (after telling the user so) when the sender is not an admin."""
-    if is_admin(context.bot_data[SETTINGS], update.effective_user):
-        return False
-    await reply_html(update.effective_message, ADMINS_ONLY.format(what=what))
-    return True
+async def refuse_non_admin(update: Update, context: BotContext) -> None:
+    """Tells someone who is not an admin that the command or upload is for admins only."""
+    message = update.effective_message
+    command = (message.text or "").split(maxsplit=1)[0].lstrip("/").split("@")[0] if message.text else ""
+    what = ADMIN_ACTIONS.get(command, "adding documents")
+    log.info("refused %s to user=%s: not an admin", what, update.effective_user and update.effective_user.id)
+    await reply_html(message, ADMINS_ONLY.format(what=what))
 
 
-async def free_index_lock(context: ContextTypes.DEFAULT_TYPE, message: Message) -> asyncio.Lock | None:
+async def free_index_lock(context: BotContext, message: Message) -> asyncio.Lock | None:
     """The lock that keeps reloads and uploads one at a time, or None (and a reply) if busy."""
-    lock: asyncio.Lock = context.bot_data[INDEX_LOCK]
+    lock = context.bot_data.index_lock
     if lock.locked():
         await reply_html(message, INDEX_BUSY)
         return None
     return lock
 
 
-async def reload_documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload_documents(update: Update, context: BotContext) -> None:
     """Re-indexes DOCUMENTS_DIR for an admin and replies with what changed."""
     message = update.effective_message
-    if await refused_to_non_admin(update, context, "/reload"):
-        return
     lock = await free_index_lock(context, message)
     if lock is None:
         return
-    engine: Engine = context.bot_data[ENGINE]
     async with lock:
         await reply_html(message, "Re-indexing the documents folder…")
         try:
-            summary = await asyncio.to_thread(engine.ingest)
+            summary = await asyncio.to_thread(context.bot_data.engine.ingest)
         except IngestBusyError:
             await reply_html(message, "Another ingest (e.g. <code>incident-bot ingest</code>) is running; try again when it has finished.")
             return
@@ -368,38 +318,25 @@ async def reload_documents(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await reply_html(message, ingest_message(summary, "Reload finished"))
 
 
-async def show_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_stats(update: Update, context: BotContext) -> None:
     """Shows an admin the index size, questions answered, refusals, feedback and uptime."""
-    message = update.effective_message
-    if await refused_to_non_admin(update, context, "/stats"):
-        return
-    engine: Engine = context.bot_data[ENGINE]
-    feedback: FeedbackStore = context.bot_data[FEEDBACK]
-    stats = await asyncio.to_thread(engine.stats)
-    counts = await asyncio.to_thread(feedback.counts)
-    uptime = time.monotonic() - context.bot_data[STARTED_AT]
-    await reply_html(message, stats_message(stats, counts, uptime))
+    state = context.bot_data
+    stats = await asyncio.to_thread(state.engine.stats)
+    counts = await asyncio.to_thread(state.feedback.counts)
+    uptime = time.monotonic() - state.started_at
+    await reply_html(update.effective_message, stats_message(stats, counts, uptime))
 
 
-async def explain_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def explain_upload(update: Update, context: BotContext) -> None:
     """Tells an admin how to add a report (send the file)."""
-    settings: Settings = context.bot_data[SETTINGS]
-    if await refused_to_non_admin(update, context, "adding documents"):
-        return
-    text = UPLOAD_HOW.format(suffixes=" ".join(SUPPORTED_SUFFIXES), limit=human_size(settings.max_upload_bytes))
-    await reply_html(update.effective_message, text)
+    limit = human_size(context.bot_data.settings.max_upload_bytes)
+    await reply_html(update.effective_message, UPLOAD_HOW.format(suffixes=" ".join(SUPPORTED_SUFFIXES), limit=limit))
 
 
-async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def receive_document(update: Update, context: BotContext) -> None:
     """Stores a document an admin sends in DOCUMENTS_DIR, indexes it and says what was added."""
     message = update.effective_message
-    settings: Settings = context.bot_data[SETTINGS]
-    if message.chat.type != ChatType.PRIVATE and not (
-        is_upload_caption(message, context.bot.username) or mentions_bot(message, context.bot.username)
-    ):
-        return  # files shared in a group are not for the bot unless the caption says so
-    if await refused_to_non_admin(update, context, "adding documents"):
-        return
+    settings = context.bot_data.settings
     document = message.document
     try:
         name = check_before_download(document.file_name, document.file_size, settings.max_upload_bytes)
@@ -409,13 +346,12 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     lock = await free_index_lock(context, message)
     if lock is None:
         return
-    engine: Engine = context.bot_data[ENGINE]
     async with lock:
         file = await document.get_file()
         data = await file.download_as_bytearray(read_timeout=DOWNLOAD_TIMEOUT_SECONDS)
         try:
             upload = await asyncio.to_thread(
-                add_upload, engine, settings.documents_dir, name, bytes(data), settings.max_upload_bytes
+                add_upload, context.bot_data.engine, settings.documents_dir, name, bytes(data), settings.max_upload_bytes
             )
         except UploadRejected as e:
             log.info("upload %s by user=%s refused: %s", name, update.effective_user.id, e)
@@ -428,7 +364,7 @@ async def receive_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 # errors ---------------------------------------------------------------------------
 
 
-async def report_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def report_error(update: object, context: BotContext) -> None:
     """Logs the error with its traceback and tells the user, briefly, that it failed."""
     if update is None and isinstance(context.error, NetworkError):
         # polling hiccups: PTB retries getUpdates by itself

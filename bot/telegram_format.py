@@ -14,9 +14,11 @@ import math
 import re
 from collections.abc import Sequence
 
+from telegram.constants import MessageLimit
+
 from retrieval import Answer, Citation, IngestSummary, Report, ReportInfo
 
-MAX_MESSAGE_CHARS = 4096
+MAX_MESSAGE_CHARS = MessageLimit.MAX_TEXT_LENGTH
 ELLIPSIS = "…"
 # Titles, outlets and attributions are shortened so that a source block's fixed parts stay
 # small and the rest of a message is left for the quote.
