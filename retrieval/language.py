@@ -55,27 +55,32 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
 
 
-# BM25 terms: words of one character or more ("7 killed" must match "7"), English stop
-# words dropped, Snowball-stemmed; the lexical index and the answer step must agree.
-TERM_PATTERN = r"(?u)\b\w+\b"
+# BM25 terms: words of one character or more ("7 killed" must match "7"), lower-cased,
+# English stop words dropped (Lucene's list), Snowball-stemmed. The lexical index
+# registers this same analyzer, so the answer step and the index always agree.
+TERM_PATTERN = r"\w+"
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
+def term_analyzer():
+    """The tantivy analyzer that turns text into BM25 terms."""
+    import tantivy
 
-    return Stemmer.Stemmer("english")
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(TERM_PATTERN))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.stopword("english"))
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+def terms(text: str) -> list[str]:
+    """The stemmed BM25 terms of text, in order."""
+    return term_analyzer().analyze(text)
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
     """The stemmed BM25 terms of each text."""
-    import bm25s
-
-    return bm25s.tokenize(
-        texts,
-        stopwords="en",
-        stemmer=_stemmer().stemWords,
-        token_pattern=TERM_PATTERN,
-        return_ids=False,
-        show_progress=False,
-    )
+    analyzer = term_analyzer()
+    return [analyzer.analyze(text) for text in texts]

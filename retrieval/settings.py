@@ -98,8 +98,11 @@ class Settings(BaseSettings):
     embeddings: str = "minilm"
     chunk_tokens: int = Field(128, ge=16, le=512)
     chunk_overlap_tokens: int = Field(32, ge=0)
-    candidates_per_retriever: int = Field(40, ge=1)
-    top_k: int = Field(6, ge=1, le=50)
+    candidates_per_retriever: int = Field(100, ge=1)
+    top_k: int = Field(8, ge=1, le=50)  # reports whose windows the composer reads
+    context_tokens: int = Field(4000, ge=200)  # what the windows may hold in all (tiktoken)
+    max_document_bytes: int = Field(20_000_000, ge=1)  # a file, or one report of a .jsonl
+    max_report_tokens: int = Field(500_000, ge=100)
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org"

@@ -62,7 +62,8 @@ def build_settings(data_dir: Path, documents_dir: Path, **overrides) -> Settings
     with pytest.MonkeyPatch.context() as mp:
         for name in SETTINGS_ENV:
             mp.delenv(name, raising=False)
-        return Settings(_env_file=None, data_dir=data_dir, documents_dir=documents_dir, llm="extractive", **overrides)
+        values = {"llm": "extractive", **overrides}
+        return Settings(_env_file=None, data_dir=data_dir, documents_dir=documents_dir, **values)
 
 
 @pytest.fixture
@@ -123,3 +124,19 @@ def corpus_sample(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) ->
     path = tmp_path_factory.mktemp("corpus_sample") / "sample.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory, corpus_sample: Path) -> Path:
+    """DATA_DIR of the corpus sample and the seed, indexed once per test run (~20 s);
+    tests open engines on it read-only."""
+    from retrieval.engine import Engine
+
+    data_dir = tmp_path_factory.mktemp("sample_index") / "data"
+    engine = Engine(build_settings(data_dir, SEED_DIR))
+    try:
+        summary = engine.ingest([corpus_sample, SEED_DIR])
+        assert not summary.errors, summary.errors
+    finally:
+        engine.close()
+    return data_dir

@@ -124,7 +124,13 @@ def test_ingest_search_and_updates_go_through_the_chroma_server(chroma_url, docu
         engine.close()
 
 
-def test_an_unreachable_chroma_server_is_reported_with_a_hint(make_settings, isolated_env):
+def test_an_unreachable_chroma_server_is_reported_with_a_hint(make_settings, isolated_env, tmp_path):
     url = f"http://127.0.0.1:{free_port()}"
-    with pytest.raises(ConnectionError, match=r"cannot reach the Chroma server at http://127\.0\.0\.1:\d+.*chroma run"):
-        Engine(make_settings(chroma_url=url))
+    (tmp_path / "documents").mkdir()
+    (tmp_path / "documents" / "note.txt").write_text("A pump failed at the water plant.")
+    engine = Engine(make_settings(chroma_url=url))  # connects when the vectors are first needed
+    try:
+        with pytest.raises(ConnectionError, match=r"cannot reach the Chroma server at http://127\.0\.0\.1:\d+.*chroma run"):
+            engine.ingest()
+    finally:
+        engine.close()

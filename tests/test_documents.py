@@ -79,10 +79,24 @@ def test_txt_white_space_and_invisible_characters_are_cleaned_but_words_and_punc
     assert report.title == "Shelling in Idlib"
 
 
-def test_txt_that_is_not_utf8_is_refused(tmp_path):
-    path = write(tmp_path / "latin1.txt", "Caf\xe9 bombing".encode("latin-1"))
-    with pytest.raises(DocumentError, match=r"latin1\.txt: not valid UTF-8"):
-        load_file(path)
+def test_txt_in_a_legacy_encoding_is_read_in_that_encoding(tmp_path):
+    text = "Explosion au Caf\xe9 de la Gare: trois bless\xe9s, selon la pr\xe9fecture de Cr\xe9teil."
+    path = write(tmp_path / "latin1.txt", text.encode("latin-1"))
+    (report,) = load_file(path)
+    assert report.text == text
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    path = write(tmp_path / "big.txt", b"pump restart ok\n" * 10_000)
+    with pytest.raises(DocumentError, match=r"big\.txt is 160\.0 KB, over the 100\.0 KB limit \(MAX_DOCUMENT_BYTES\)"):
+        load_file(path, max_bytes=100_000)
+
+
+def test_a_collection_line_over_the_size_limit_is_refused_naming_the_line(tmp_path):
+    lines = [{"id": "a", "title": "A", "text": "short"}, {"id": "b", "title": "B", "text": "x " * 60_000}]
+    path = write(tmp_path / "c.jsonl", "".join(json.dumps(r) + "\n" for r in lines))
+    with pytest.raises(DocumentError, match=r"c\.jsonl line 2 is .* over the 100\.0 KB limit"):
+        load_file(path, max_bytes=100_000)
 
 
 def test_markdown_title_comes_from_the_heading(tmp_path):
@@ -252,11 +266,24 @@ def test_folders_are_searched_recursively_with_ids_relative_to_the_folder(tmp_pa
     write(tmp_path / "docs" / ".hidden.txt", "not published")
     write(tmp_path / "docs" / "notes.csv", "a,b")
 
-    found = find_files([tmp_path / "docs"])
+    found, refused = find_files([tmp_path / "docs"])
 
     assert [p.name for p, _ in found] == ["hass.md", "top.txt"]
+    assert refused == []
     ids = [load_file(p, root)[0].doc_id for p, root in found]
     assert ids == ["2016/october/hass", "top"]
+
+
+def test_a_link_out_of_the_folder_is_refused_and_one_inside_is_followed(tmp_path):
+    write(tmp_path / "elsewhere" / "secret.txt", "not for the bot")
+    write(tmp_path / "docs" / "real.txt", "A report")
+    (tmp_path / "docs" / "leak.txt").symlink_to(tmp_path / "elsewhere" / "secret.txt")
+    (tmp_path / "docs" / "alias.txt").symlink_to(tmp_path / "docs" / "real.txt")
+
+    found, refused = find_files([tmp_path / "docs"])
+
+    assert sorted(p.name for p, _ in found) == ["alias.txt", "real.txt"]
+    assert refused == [f"leak.txt: a link to a file outside {tmp_path / 'docs'}; skipped"]
 
 
 # malformed input -------------------------------------------------------------

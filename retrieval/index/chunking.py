@@ -12,11 +12,13 @@ crosses from one report into another because reports are split one at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from retrieval.index.documents import Report
 from retrieval.index.tokens import ENCODING_NAME
+
+if TYPE_CHECKING:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ": ", ", ", " ", ""]
 
@@ -34,6 +36,8 @@ class Passage:
 
 
 def make_splitter(chunk_tokens: int, overlap_tokens: int) -> RecursiveCharacterTextSplitter:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter.from_tiktoken_encoder(
         encoding_name=ENCODING_NAME,
         chunk_size=chunk_tokens,

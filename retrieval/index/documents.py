@@ -4,6 +4,10 @@
 The cleaned text is what the index stores and what every quote is checked against, so
 cleaning only normalises white space and invisible characters: it never rewrites words
 or punctuation.
+
+Nothing is read before its size is checked (``max_bytes``: a file, or one line of a
+.jsonl collection), and a collection is read line by line, so memory does not grow with
+the size of a file.
 """
 
 from __future__ import annotations
@@ -25,6 +29,20 @@ PLACEHOLDER_TITLES = {"untitled", "(anonymous)", "anonymous", "document", "title
 
 class DocumentError(ValueError):
     """A file that cannot be read as reports; the message says which file and why."""
+
+
+def human_size(size: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1000 or unit == "MB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def _too_big(what: str, size: int, max_bytes: int | None) -> DocumentError | None:
+    if max_bytes is not None and size > max_bytes:
+        return DocumentError(f"{what} is {human_size(size)}, over the {human_size(max_bytes)} limit (MAX_DOCUMENT_BYTES); skipped")
+    return None
 
 
 @dataclass(frozen=True)
@@ -96,13 +114,22 @@ def _title_from_text(text: str, fallback: str) -> str:
 
 
 def _read_text_file(path: Path) -> str:
+    """Text in UTF-8, or in the legacy encoding charset-normalizer recognises (a Latin-1
+    or Windows-1252 report); bytes that read as no text are refused."""
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
         raise DocumentError(f"{path.name}: looks like a binary file, not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise DocumentError(f"{path.name}: not valid UTF-8 text ({e.reason} at byte {e.start})") from e
+        from charset_normalizer import from_bytes
+
+        guess = from_bytes(data).best()
+        if guess is None:
+            raise DocumentError(
+                f"{path.name}: not text in UTF-8 or any encoding recognised ({e.reason} at byte {e.start})"
+            ) from e
+        return str(guess)
 
 
 def _load_html(path: Path) -> tuple[str, str | None]:
@@ -162,14 +189,22 @@ JSONL_REQUIRED = ("id", "title", "text")
 JSONL_KNOWN = {"id", "title", "text", "published", "source", "source_site", "url"}
 
 
-def _load_jsonl(path: Path) -> Iterator[Report]:
-    """One report a line. The whole file is rejected if any line is bad, so a half-read
-    collection never replaces a good one."""
-    reports: list[Report] = []
+def iter_jsonl(path: Path, max_bytes: int | None = None, skipped: list[str] | None = None) -> Iterator[Report]:
+    """The reports of a .jsonl collection, one a line, read lazily. A bad line raises
+    DocumentError when it is reached; callers that must not index half a collection read
+    it through once first (``read_jsonl_fingerprints``). A line over max_bytes is not
+    read: it is left out, and why is appended to skipped (or raised without it)."""
     seen: set[str] = set()
+    found = False
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):
             if not raw.strip():
+                continue
+            error = _too_big(f"{path.name} line {number}", len(raw), max_bytes)
+            if error:
+                if skipped is None:
+                    raise error
+                skipped.append(str(error))
                 continue
             try:
                 record = json.loads(raw.decode("utf-8"))
@@ -188,21 +223,26 @@ def _load_jsonl(path: Path) -> Iterator[Report]:
             if not text:
                 raise DocumentError(f"{path.name} line {number}: empty text")
             metadata = {k: v for k, v in record.items() if k not in JSONL_KNOWN}
-            reports.append(
-                Report(
-                    doc_id=doc_id,
-                    title=clean_text(str(record["title"])).replace("\n", " "),
-                    text=text,
-                    origin=str(path.resolve()),
-                    source=record.get("source_site") or record.get("source") or path.name,
-                    published=normalise_date(record.get("published")),
-                    url=record.get("url") or None,
-                    metadata=metadata,
-                )
+            found = True
+            yield Report(
+                doc_id=doc_id,
+                title=clean_text(str(record["title"])).replace("\n", " "),
+                text=text,
+                origin=str(path.resolve()),
+                source=record.get("source_site") or record.get("source") or path.name,
+                published=normalise_date(record.get("published")),
+                url=record.get("url") or None,
+                metadata=metadata,
             )
-    if not reports:
+    if not found:
         raise DocumentError(f"{path.name}: no reports in this file")
-    return iter(reports)
+
+
+def read_jsonl_fingerprints(path: Path, max_bytes: int | None = None, skipped: list[str] | None = None) -> dict[str, str]:
+    """doc_id -> content hash of every report of a collection, checking every line: the
+    whole file is refused if any line is bad, so a half-read collection never replaces
+    a good one. Only the hashes are kept."""
+    return {r.doc_id: r.content_hash for r in iter_jsonl(path, max_bytes, skipped)}
 
 
 def doc_id_for(path: Path, root: Path | None) -> str:
@@ -214,8 +254,9 @@ def doc_id_for(path: Path, root: Path | None) -> str:
     return relative.with_suffix("").as_posix()
 
 
-def load_file(path: Path, root: Path | None = None) -> list[Report]:
-    """All reports in one file. Raises DocumentError with a clear message otherwise."""
+def load_file(path: Path, root: Path | None = None, max_bytes: int | None = None) -> list[Report]:
+    """All reports in one file. Raises DocumentError with a clear message otherwise; a
+    file (or a line of a collection) over max_bytes is refused before it is read."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(
@@ -225,7 +266,10 @@ def load_file(path: Path, root: Path | None = None) -> list[Report]:
     if not path.is_file():
         raise DocumentError(f"{path}: no such file")
     if suffix == ".jsonl":
-        return list(_load_jsonl(path))
+        return list(iter_jsonl(path, max_bytes))
+    error = _too_big(path.name, path.stat().st_size, max_bytes)
+    if error:
+        raise error
     loaders = {
         ".txt": lambda p: (_read_text_file(p), None),
         ".md": _load_markdown,
@@ -249,20 +293,28 @@ def load_file(path: Path, root: Path | None = None) -> list[Report]:
     ]
 
 
-def find_files(paths: list[Path]) -> list[tuple[Path, Path | None]]:
+def find_files(paths: list[Path]) -> tuple[list[tuple[Path, Path | None]], list[str]]:
     """Supported files under the given files and folders, each with the folder it was
-    found in (ids are relative to it). Hidden files and folders are skipped."""
+    found in (ids are relative to it), and why others were refused. Hidden files and
+    folders are skipped; a link that leads out of its folder is refused, so a document
+    folder never exposes files from elsewhere on the machine."""
     found: list[tuple[Path, Path | None]] = []
+    refused: list[str] = []
     for path in paths:
         if path.is_dir():
+            root = path.resolve()
             for candidate in sorted(path.rglob("*")):
                 relative = candidate.relative_to(path)
                 if any(part.startswith(".") for part in relative.parts):
                     continue
-                if candidate.is_file() and candidate.suffix.lower() in SUPPORTED_SUFFIXES:
-                    found.append((candidate, path))
+                if not (candidate.is_file() and candidate.suffix.lower() in SUPPORTED_SUFFIXES):
+                    continue
+                if candidate.is_symlink() and root not in candidate.resolve().parents:
+                    refused.append(f"{relative}: a link to a file outside {path}; skipped")
+                    continue
+                found.append((candidate, path))
         elif path.exists():
             found.append((path, path.parent))
         else:
             raise DocumentError(f"{path}: no such file or folder")
-    return found
+    return found, refused

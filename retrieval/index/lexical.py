@@ -1,136 +1,137 @@
-"""The BM25 index over the same passages as the vector store, with bm25s.
+"""The BM25 index over the same passages as the vector store, with tantivy.
 
-bm25s has no incremental update, and rebuilding over ~10k passages takes about a
-second, so after an ingest that changed anything the index is rebuilt from the catalog
-and swapped in atomically (written to a new folder, then renamed into place). The folder
-records the catalog generation it was built from; a stale or missing index is rebuilt.
+tantivy is a segment-based search engine: adding or deleting a report writes a small
+new segment and merges segments in the background, so an update costs the same however
+large the collection is, and a commit is atomic (an ingest killed mid-way leaves the
+last commit). Readers in any process reload when the catalog's generation moves. Terms
+come from ``retrieval.language.term_analyzer``, the analyzer the answer step uses too.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
 import shutil
-import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
-import bm25s
-import numpy as np
+import tantivy
 
 from retrieval.index.catalog import Catalog
-from retrieval.language import tokenize
+from retrieval.language import term_analyzer, terms
 
 log = logging.getLogger(__name__)
+
+ANALYZER = "incident_terms"
+WRITER_HEAP_BYTES = 64_000_000
+LAYOUT = "tantivy-1"  # what the folder holds; another layout is rebuilt from the catalog
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("chunk_id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("doc_id", stored=False, tokenizer_name="raw")
+    builder.add_text_field("body", stored=False, tokenizer_name=ANALYZER)
+    return builder.build()
 
 
 class LexicalIndex:
     def __init__(self, folder: Path, catalog: Catalog) -> None:
         self.folder = folder
         self.catalog = catalog
-        self._lock = threading.Lock()  # guards the installed model
-        self._build_lock = threading.Lock()  # one load or rebuild at a time
-        self.held = False  # set while this process's ingest is writing
-        self._model: bm25s.BM25 | None = None
-        self._chunk_ids: list[str] = []
-        self._positions: dict[str, int] = {}
+        self._schema = _schema()
+        self._lock = threading.Lock()  # guards the reader and the writer
+        self._writer: tantivy.IndexWriter | None = None
         self._generation = -1
-        self._frequencies: dict[str, int] = {}
+        self._index = self._open()
 
-    def rebuild(self) -> None:
-        """Rebuild from the catalog and replace the saved index atomically."""
-        with self._build_lock:
-            self._rebuild()
+    def _open(self) -> tantivy.Index:
+        marker = self.folder / "LAYOUT"
+        fresh = not (marker.is_file() and marker.read_text() == LAYOUT)
+        if fresh:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir(parents=True)
+        index = tantivy.Index(self._schema, path=str(self.folder), reuse=True)
+        index.register_tokenizer(ANALYZER, term_analyzer())
+        if fresh:
+            marker.write_text(LAYOUT)
+            if self.catalog.chunk_ids():
+                self._rebuild(index)
+        return index
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, index: tantivy.Index) -> None:
+        """Fill an empty index from the catalog (after an upgrade, or if the folder was lost)."""
+        log.info("building the BM25 index from the catalog")
+        writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+        for chunk_id, doc_id, title, text in self.catalog.all_passages():
+            writer.add_document(tantivy.Document(chunk_id=chunk_id, doc_id=doc_id, body=f"{title}\n{text}"))
+        writer.commit()
+        writer.wait_merging_threads()
+
+    # writing (one ingest at a time holds the writer) ---------------------------------
+
+    def begin(self) -> None:
+        with self._lock:
+            if self._writer is None:
+                self._writer = self._index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+
+    def add(self, passages: Iterable[tuple[str, str, str]]) -> None:
+        """Add (chunk_id, doc_id, title + text) documents; visible after commit."""
+        for chunk_id, doc_id, body in passages:
+            self._writer.add_document(tantivy.Document(chunk_id=chunk_id, doc_id=doc_id, body=body))
+
+    def delete(self, chunk_ids: Iterable[str]) -> None:
+        for chunk_id in chunk_ids:
+            self._writer.delete_documents_by_term("chunk_id", chunk_id)
+
+    def commit(self) -> None:
+        self._writer.commit()
+
+    def end(self) -> None:
+        """Release the writer; background merges finish first."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.wait_merging_threads()
+
+    def clear(self) -> None:
+        self._writer.delete_all_documents()
+        self._writer.commit()
+
+    # reading -----------------------------------------------------------------------
+
+    def _searcher(self) -> tantivy.Searcher:
         generation = self.catalog.generation
-        rows = self.catalog.all_passages()
-        chunk_ids = [r[0] for r in rows]
-        model = bm25s.BM25()
-        tokens = tokenize([f"{title}\n{text}" for _, title, text in rows]) if rows else []
-        if rows:
-            model.index(tokens, show_progress=False)
-        frequencies: dict[str, int] = {}
-        for passage_tokens in tokens:
-            for token in set(passage_tokens):
-                frequencies[token] = frequencies.get(token, 0) + 1
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=self.folder.name + ".new-"))
-        if rows:
-            model.save(str(fresh), show_progress=False)
-        (fresh / "chunk_ids.json").write_text(
-            json.dumps({"generation": generation, "chunk_ids": chunk_ids, "frequencies": frequencies})
-        )
-        old = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=self.folder.name + ".old-"))
-        if self.folder.exists():
-            os.replace(self.folder, old / "index")
-        os.replace(fresh, self.folder)
-        shutil.rmtree(old, ignore_errors=True)
-        self._install(model if rows else None, chunk_ids, generation, frequencies)
-
-    def _install(
-        self, model: bm25s.BM25 | None, chunk_ids: list[str], generation: int, frequencies: dict[str, int]
-    ) -> None:
-        with self._lock:
-            self._frequencies = frequencies
-            self._model = model
-            self._chunk_ids = chunk_ids
-            self._positions = {c: i for i, c in enumerate(chunk_ids)}
+        if generation != self._generation:
+            self._index.reload()
             self._generation = generation
+        return self._index.searcher()
 
-    def _load(self) -> bool:
-        try:
-            saved = json.loads((self.folder / "chunk_ids.json").read_text())
-        except (OSError, ValueError):
-            return False
-        if saved.get("generation") != self.catalog.generation:
-            return False
-        chunk_ids = saved["chunk_ids"]
-        model = bm25s.BM25.load(str(self.folder), show_progress=False) if chunk_ids else None
-        self._install(model, chunk_ids, saved["generation"], saved.get("frequencies", {}))
-        return True
-
-    def ensure_current(self) -> None:
-        """Load the saved index, or rebuild it if it lags behind the catalog (another
-        process ingested, or an ingest died before saving it). While this process is
-        ingesting, searches keep the index they have: the ingest rebuilds once at the end."""
-        if self._generation == self.catalog.generation:
-            return
-        if self.held and self._generation >= 0:
-            return
-        with self._build_lock:
-            if self._generation == self.catalog.generation:
-                return
-            if not self._load():
-                log.info("rebuilding the BM25 index from the catalog")
-                self._rebuild()
-
-    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+    def search(self, query: str, k: int, allowed_docs: list[str] | None = None) -> list[tuple[str, float]]:
         """(chunk_id, BM25 score) best first; only passages sharing a term with the query."""
-        self.ensure_current()
-        with self._lock:
-            model, chunk_ids, positions = self._model, self._chunk_ids, self._positions
-        if model is None or not chunk_ids:
+        words = list(dict.fromkeys(terms(query)))
+        if not words or (allowed_docs is not None and not allowed_docs):
             return []
-        tokens = tokenize([query])
-        if not tokens or not tokens[0]:
-            return []
-        mask = None
-        if allowed is not None:
-            mask = np.zeros(len(chunk_ids), dtype=np.float32)
-            for chunk_id in allowed:
-                if chunk_id in positions:
-                    mask[positions[chunk_id]] = 1.0
-        documents, scores = model.retrieve(
-            tokens, k=min(k, len(chunk_ids)), show_progress=False, weight_mask=mask, n_threads=1
+        text = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "body", w)) for w in words]
         )
-        return [(chunk_ids[int(d)], float(s)) for d, s in zip(documents[0], scores[0]) if s > 0]
+        if allowed_docs is not None:
+            only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(self._schema, "doc_id", allowed_docs), 0.0)
+            text = tantivy.Query.boolean_query([(tantivy.Occur.Must, text), (tantivy.Occur.Must, only)])
+        searcher = self._searcher()
+        result = searcher.search(text, limit=max(1, k))
+        return [(searcher.doc(address)["chunk_id"][0], float(score)) for score, address in result.hits if score > 0]
 
-    def idf(self, tokens: set[str]) -> dict[str, float]:
-        """Inverse passage frequency of each (stemmed) token; unseen tokens weigh most."""
-        self.ensure_current()  # once per question, not once per word
-        n = max(1, len(self._chunk_ids))
-        frequencies = self._frequencies
-        return {t: math.log(1 + (n - frequencies.get(t, 0) + 0.5) / (frequencies.get(t, 0) + 0.5)) for t in tokens}
+    def idf(self, stems: set[str]) -> dict[str, float]:
+        """Inverse passage frequency of each (stemmed) term; unseen terms weigh most."""
+        searcher = self._searcher()
+        n = max(1, searcher.num_docs)
+        weights = {}
+        for stem in stems:
+            frequency = searcher.doc_freq("body", stem)
+            weights[stem] = math.log(1 + (n - frequency + 0.5) / (frequency + 0.5))
+        return weights
+
+    def count(self) -> int:
+        return self._searcher().num_docs

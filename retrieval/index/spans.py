@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval.language import MONTH_PREFIX_PATTERN, SENTENCE_END, SPEECH_VERBS, TOKEN, WEEKDAY_PREFIX_PATTERN
+from retrieval.language import (
+    MONTH_PREFIX_PATTERN,
+    NUMBER_WORD_PATTERN,
+    SENTENCE_END,
+    SPEECH_VERBS,
+    TOKEN,
+    WEEKDAY_PREFIX_PATTERN,
+    YEAR,
+)
 
 MAX_WORDS = 40  # longer sentences are cut into windows of WINDOW_WORDS
 WINDOW_WORDS = 24
@@ -37,7 +45,7 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 # Page furniture that news sites put before the lead: datelines ("Date of publication
 # 3 October 2016", "Wed Feb 3 2016", "Tuesday 26 April 2016 21:41"), tag lists ("Tags
-# Syria Aleppo Azaz Rebels Car Bomb") and credits ("(TRT World and Agencies)"). It shares the question's words without
+# Norland Kessel Ostra Rebels Car Bomb") and credits ("(TRT World and Agencies)"). It shares the question's words without
 # answering it, so a quote starts after it (a dateline is kept when the date is asked).
 _DATELINE = re.compile(
     r"(?:(?:Date of publication|Published(?: on)?|Posted(?: on)?|Last updated(?: at)?|Updated)\s+)?"
@@ -45,17 +53,17 @@ _DATELINE = re.compile(
     rf"(?:(?:\d{{1,2}}\s+{MONTH_PREFIX_PATTERN}|{MONTH_PREFIX_PATTERN}\s+\d{{1,2}}(?:st|nd|rd|th)?,?)\s+\d{{4}}|\d\d[-.]\d\d[-.]\d{{4}})"
     r"(?:\s+\d{1,2}:?\d\d(?:\s*UTC(?:[+-]\d+)?)?)?\s+"
 )
-_CREDIT = re.compile(r"\((?:[^()]{0,40}?\b(?:Agencies|Photo|AFP|Reuters|AP|DHA|AA))\)\s+")  # "(TRT World and Agencies)"
+_CREDIT = re.compile(r"\((?:[^()]{0,40}?\b(?:Agencies|Photo|Reuters|[A-Z]{2,}))\)\s+")  # "(TRT World and Agencies)"
 _TAGS = re.compile(
     r"Tags\s+(?:\S+\s+){1,15}?(?=(?:A|An|The|At least|In|On|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)\s+[a-z\d])"
 )
 
 
 # Page furniture inside a span: a wire credit with its dateline in the middle of the text
-# ("... Aleppo AFP Friday 3 Jun 2016 UN says ..."), share buttons and short links. Such a
+# ("... Kessel AFP Friday 3 Jun 2016 UN says ..."), share buttons and short links. Such a
 # span runs headlines of other stories together and is a poor quote.
 _FURNITURE_INSIDE = re.compile(
-    rf"\b(?:AFP|AP|Reuters|DHA|SANA)\s+(?:{WEEKDAY_PREFIX_PATTERN}\s+)?\d{{1,2}}\s+{MONTH_PREFIX_PATTERN}\s+\d{{4}}\b"
+    rf"\b(?:[A-Z]{{2,}}|Reuters|Xinhua|Sputnik)\s+(?:{WEEKDAY_PREFIX_PATTERN}\s+)?\d{{1,2}}\s+{MONTH_PREFIX_PATTERN}\s+\d{{4}}\b"
     r"|\bGet short URL\b|\bPrint Tweet\b|\bpic\.twitter\.com|\bhttps?\w*\.\w+|\bRelated\s+(?:Articles|Stories)\b"
 )
 
@@ -98,7 +106,7 @@ _SPEAKER_FIRST = re.compile(rf"(?:[A-Z][\w'\-]*\s+){{1,3}}{SPEECH_VERBS}\b")
 
 def include_leading_name(text: str, span: Span, max_words: int = 3) -> Span:
     """A window that opens inside a name ("Without Borders said") starts at the name
-    ("Doctors Without Borders said")."""
+    ("Engineers Without Borders said")."""
     start = span.start
     if not _SPEAKER_FIRST.match(span.text):
         return span
@@ -124,3 +132,38 @@ def trim_fragment_start(text: str, span: Span, max_words: int = 4) -> Span:
         if match.group(0)[:1].isupper():
             return Span(match.start(), span.end, text[match.start() : span.end])
     return span
+
+
+# A quote that stops just before what completes its clause ("wounded" | "40 others") takes
+# the rest of the clause with it, up to this many words.
+CLAUSE_REACH = 8
+_CLAUSE_OPEN = frozenset(
+    "a an the and or of to by in at on with from for as than including about nearly almost over some "
+    "least more were was is are had has have been killed wounded injured dead died left".split()
+)
+
+
+_FIGURE = re.compile(rf"^(?:\d[\d,.]*|{NUMBER_WORD_PATTERN}|dozens?|hundreds?|thousands?|several|scores?)$", re.I)
+
+
+def _is_number_word(word: str) -> bool:
+    word = word.strip(",.;:\"()")
+    return bool(_FIGURE.match(word)) and not YEAR.fullmatch(word)
+
+
+def complete_clause(text: str, span: Span, reach: int = CLAUSE_REACH) -> Span:
+    """A span cut from unpunctuated text may end inside its clause ("killed at least 16
+    people and wounded"); extend it to take in the figure or words that finish it, never
+    past a sentence end."""
+    end = span.end
+    last = text[span.start : end].split()[-1] if span.text.split() else ""
+    taken = 0
+    for match in TOKEN.finditer(text, end):
+        if taken >= reach or last[-1:] in ".!?" or "\n" in text[end : match.start()]:
+            break
+        word = match.group(0)
+        if last.lower().strip(",;:") in _CLAUSE_OPEN or _is_number_word(word) or _is_number_word(last):
+            end, last, taken = match.end(), word, taken + 1
+            continue
+        break
+    return span if end == span.end else Span(span.start, end, text[span.start : end])

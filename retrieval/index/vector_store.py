@@ -16,6 +16,7 @@ import chromadb
 from chromadb.config import Settings as ChromaSettings
 from langchain_core.embeddings import Embeddings
 
+from retrieval.index.catalog import IndexMismatchError
 from retrieval.index.chunking import Passage
 from retrieval.index.documents import Report
 
@@ -23,10 +24,6 @@ log = logging.getLogger(__name__)
 
 COLLECTION = "incident_reports"
 WRITE_BATCH = 256
-
-
-class IndexMismatchError(RuntimeError):
-    """The index was built by another embedder; mixing vectors would give nonsense."""
 
 
 def connect(chroma_url: str, folder: Path) -> chromadb.api.ClientAPI:
@@ -76,11 +73,10 @@ class VectorStore:
             metadata={"embedder": self.embedder_id, "hnsw:space": "cosine"},
         )
 
-    def add(self, passages: list[Passage], reports: dict[str, Report]) -> None:
+    def add(self, passages: list[Passage], vectors: list[list[float]], reports: dict[str, Report]) -> None:
+        """Store passages with their vectors (embedded by the caller, from its cache)."""
         if not passages:
             return
-        # The title gives short passages their context ("...killed 17" of which incident).
-        vectors = self.embeddings.embed_documents([f"{reports[p.doc_id].title}\n{p.text}" for p in passages])
         for start in range(0, len(passages), WRITE_BATCH):
             batch = passages[start : start + WRITE_BATCH]
             self.collection.upsert(
