@@ -25,17 +25,17 @@ _EXPORTS = {
     "DocumentError": "retrieval.index.documents",
     "SUPPORTED_SUFFIXES": "retrieval.index.documents",
     "load_file": "retrieval.index.documents",
-    "IndexMismatchError": "retrieval.index.vector_store",
+    "human_size": "retrieval.index.documents",
+    "IndexMismatchError": "retrieval.index.catalog",
 }
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from retrieval.answer.types import Answer, Citation
     from retrieval.engine import Engine
-    from retrieval.index.catalog import ReportInfo
-    from retrieval.index.documents import SUPPORTED_SUFFIXES, DocumentError, Report, load_file
+    from retrieval.index.catalog import IndexMismatchError, ReportInfo
+    from retrieval.index.documents import SUPPORTED_SUFFIXES, DocumentError, Report, human_size, load_file
     from retrieval.index.report_index import IngestBusyError, IngestSummary, SearchFilter
-    from retrieval.index.vector_store import IndexMismatchError
     from retrieval.settings import Settings
 
 

@@ -1,8 +1,8 @@
-"""Answer policy: from the retrieved passages to a verified ``Answer``.
+"""Answer policy: from the report windows a search found to a verified ``Answer``.
 
 compose: with an LLM configured, prompt | chat model, falling back to the extractive
 composer when the model fails or times out; otherwise the extractive composer.
-verify: the draft is checked against the passages it cites; when nothing the model wrote
+verify: the draft is checked against the windows it cites; when nothing the model wrote
 survives, the extractive composer gets its turn before the answer becomes a refusal.
 Each step takes a dataclass and returns one.
 """
@@ -13,14 +13,17 @@ import concurrent.futures
 import logging
 from dataclasses import dataclass, field
 
+import numpy as np
 from langchain_core.language_models import BaseChatModel
 
 from retrieval.answer.extractive import ExtractiveComposer
-from retrieval.answer.figures import figure_notes
+from retrieval.answer.figures import asks_for_figures, figure_notes, figures_of, summary_line
+from retrieval.answer.timeline import Event, asks_for_timeline, date_of, order
 from retrieval.answer.llm import condense_chain, llm_composer
-from retrieval.answer.types import Answer, Citation, Draft
-from retrieval.answer.verify import best_quote, citation_for, cross_check_attributions, looks_like_refusal, verify
-from retrieval.index.report_index import Hit
+from retrieval.answer.question import Question
+from retrieval.answer.types import Answer, Citation, Draft, Verification
+from retrieval.answer.verify import Verifier, best_quote, looks_like_refusal
+from retrieval.answer.windows import Window
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +35,11 @@ SUMMARY_REJECTED = "The model's summary did not pass verification against the re
 
 @dataclass(frozen=True)
 class Retrieved:
-    """A question and what the search found for it."""
+    """A question and the report windows the search found for it."""
 
-    question: str  # as asked
-    query: str  # what was searched: a follow-up made standalone
-    hits: list[Hit]
-    documents: dict[str, str]  # doc_id -> stored text of every report a hit comes from
-
-    @property
-    def focus(self) -> str | None:
-        """A follow-up searches with the whole thread but answers what its latest question asks."""
-        return self.question if self.query != self.question else None
+    question: Question
+    windows: list[Window]
+    question_vector: np.ndarray | None  # the question's embedding, as the search made it
 
 
 @dataclass(frozen=True)
@@ -56,8 +53,11 @@ class Composed:
 
 
 class Answerer:
-    def __init__(self, extractive: ExtractiveComposer, chat_model: BaseChatModel | None, timeout_seconds: float) -> None:
+    def __init__(
+        self, extractive: ExtractiveComposer, verifier: Verifier, chat_model: BaseChatModel | None, timeout_seconds: float
+    ) -> None:
         self.extractive = extractive
+        self.verifier = verifier
         self.chat_model = chat_model
         self.timeout_seconds = timeout_seconds
         if chat_model is not None:
@@ -82,12 +82,12 @@ class Answerer:
         return " ".join([*previous[-2:], question])
 
     def _extractive_draft(self, retrieved: Retrieved) -> Draft:
-        return self.extractive.compose(retrieved.query, retrieved.hits, retrieved.documents, focus=retrieved.focus)
+        return self.extractive.compose(retrieved.question, retrieved.windows, retrieved.question_vector)
 
     def compose(self, retrieved: Retrieved) -> Composed:
-        if self.chat_model is None or not retrieved.hits:
+        if self.chat_model is None or not retrieved.windows:
             return Composed(retrieved, self._extractive_draft(retrieved), "extractive")
-        inputs = {"question": retrieved.query, "hits": retrieved.hits}
+        inputs = {"question": retrieved.question.search, "windows": retrieved.windows}
         try:
             future = self._pool.submit(self._llm_composer.invoke, inputs)
             return Composed(retrieved, future.result(timeout=self.timeout_seconds), "llm")
@@ -97,35 +97,36 @@ class Answerer:
 
     def verify(self, composed: Composed) -> Answer:
         retrieved = composed.retrieved
-        hits, documents = retrieved.hits, retrieved.documents
+        windows, question = retrieved.windows, retrieved.question
         composer, notes = composed.composer, list(composed.notes)
-        text, citations, verification = verify(composed.draft, hits, documents)
-        refused = not citations or not text or looks_like_refusal(composed.draft.text)
-        if refused and composer == "llm" and not looks_like_refusal(composed.draft.text):
-            # The model answered but nothing it said survived verification: the passages
+        declined = looks_like_refusal(composed.draft.text)  # "The reports do not say."
+        text, citations, verification = ("", [], Verification()) if declined else self.verifier.verify(composed.draft, windows)
+        refused = declined or not citations or not text
+        if refused and composer == "llm" and not declined:
+            # The model answered but nothing it said survived verification: the reports
             # may still answer, so let the extractive composer try before refusing.
-            fallback_text, fallback_citations, _ = verify(self._extractive_draft(retrieved), hits, documents)
+            fallback_text, fallback_citations, _ = self.verifier.verify(self._extractive_draft(retrieved), windows)
             if fallback_citations:
                 text, citations, refused = fallback_text, fallback_citations, False
                 composer, notes = "extractive", [*notes, SUMMARY_REJECTED]
         if not refused and composer == "llm":
-            cross_check_attributions(text, citations, documents, verification)
+            self.verifier.cross_check_attributions(text, citations, windows, verification)
         answer = Answer(
-            question=retrieved.question,
+            question=question.text,
             text=text,
             refused=refused,
             citations=citations,
             verification=verification,
             notes=notes,
             composer=composer,
-            retrieval_query=retrieved.query if retrieved.query != retrieved.question else None,
+            retrieval_query=question.search if question.is_follow_up else None,
         )
         if refused:
             answer.text = REFUSAL
             answer.citations = []
-            answer.related = related_passages(hits, documents, retrieved.query)
+            answer.related = self.related_passages(windows, question.search)
         else:
-            answer.notes += figure_notes(answer, retrieved.question)
+            self._shape(answer, composed.draft if composer == composed.composer else None, question, windows)
         if verification.dropped or verification.removed_markers or verification.attribution_disagreements:
             log.info(
                 "verification removed markers %s, dropped %s, attribution disagreements %s",
@@ -135,19 +136,35 @@ class Answerer:
             )
         return answer
 
+    def _shape(self, answer: Answer, draft: Draft | None, question: Question, windows: list[Window]) -> None:
+        """Figures by source and their summary, or a timeline's dated events, from what
+        verification kept; or a note on how far a figure can be trusted."""
+        if asks_for_timeline(question):
+            by_n = {w.n: w for w in windows}
+            renumbered = {(c.doc_id): c.n for c in answer.citations}
+            for n, span in draft.events if draft is not None else []:
+                window = by_n[n]
+                if " ".join(span.text.split()) not in answer.text or window.doc_id not in renumbered:
+                    continue  # verification took it out
+                date, dated_by = date_of(span.text, window.report.published)
+                answer.events.append(Event(renumbered[window.doc_id], date, dated_by, span.text))
+            answer.events = order(answer.events)
+            if not answer.events:  # what a model wrote: each citation's quote is an event
+                answer.events = order(
+                    [Event(c.n, *date_of(c.quote, c.published), c.quote) for c in answer.citations]
+                )
+            return
+        if asks_for_figures(question):
+            figures = figures_of(answer, question)
+            if len(figures) >= 2:  # one report's figure is just the answer
+                answer.figures = figures
+                answer.summary = summary_line(figures, question)
+        if answer.summary is None:
+            answer.notes += figure_notes(answer, question.text)
+
+    def related_passages(self, windows: list[Window], query: str) -> list[Citation]:
+        """The closest span of each of the first few windows, shown with a refusal."""
+        return [self.verifier.citation_for(i, w, best_quote(w, query)) for i, w in enumerate(windows[:RELATED_SHOWN], start=1)]
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def related_passages(hits: list[Hit], documents: dict[str, str], query: str) -> list[Citation]:
-    """The closest passage of each of the first few reports, shown with a refusal."""
-    related, seen = [], set()
-    for hit in hits:
-        if hit.passage.doc_id in seen:
-            continue
-        seen.add(hit.passage.doc_id)
-        document = documents[hit.passage.doc_id]
-        related.append(citation_for(len(related) + 1, hit, document, best_quote(document, hit, query)))
-        if len(related) >= RELATED_SHOWN:
-            break
-    return related

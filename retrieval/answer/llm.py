@@ -1,4 +1,4 @@
-"""The LLM composer: the numbered passages and the question in a prompt from
+"""The LLM composer: the numbered report windows and the question in a prompt from
 ``prompts/``, a LangChain chat model, its text as a ``Draft``; and the chain that makes
 a follow-up question standalone.
 """
@@ -11,23 +11,25 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from retrieval.answer.types import Draft
-from retrieval.index.report_index import Hit
+from retrieval.answer.windows import Window
 from retrieval.settings import load_prompt
 
 MAX_ANSWER_TOKENS = 400  # one to three sentences; also bounds a runaway model
 
 
-def format_passages(hits: list[Hit]) -> str:
-    template = load_prompt("passage.txt")
+def format_windows(windows: list[Window]) -> str:
+    """The windows as the prompt numbers them: [n] title (outlet, date), then the text."""
+    template = load_prompt("report_window.txt")
     return "\n".join(
         template.format(
-            n=n,
-            title=h.passage.title,
-            source=h.passage.source or "unknown outlet",
-            published=h.passage.published or "undated",
-            text=h.passage.text,
+            n=w.n,
+            title=w.report.title,
+            source=w.report.source or "unknown outlet",
+            published=w.report.published or "undated",
+            also=f"; also published by {', '.join(c.source or c.doc_id for c in w.copies)}" if w.copies else "",
+            text=w.text,
         )
-        for n, h in enumerate(hits, start=1)
+        for w in windows
     )
 
 
@@ -38,10 +40,10 @@ def answer_prompt() -> ChatPromptTemplate:
 
 
 def answer_text_chain(model: BaseChatModel) -> Runnable:
-    """{question, hits} -> the model's answer text; ``.stream()`` yields tokens as the
+    """{question, windows} -> the model's answer text; ``.stream()`` yields tokens as the
     model produces them."""
     to_prompt_input = RunnableLambda(
-        lambda x: {"question": x["question"], "passages": format_passages(x["hits"])}, name="number_passages"
+        lambda x: {"question": x["question"], "reports": format_windows(x["windows"])}, name="number_windows"
     )
     return to_prompt_input | answer_prompt() | model | StrOutputParser()
 

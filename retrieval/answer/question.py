@@ -1,7 +1,7 @@
 """What kind of answer a question wants, and whether a span offers one.
 
 The sentence most like a question often restates it ("The attack targeted a clinic in
-Aleppo" for "In which area of Aleppo was the clinic?"). A span answers only if it holds
+Kessel" for "In which area of Kessel was the clinic?"). A span answers only if it holds
 something of the wanted kind that the question does not already say: a number for "how
 many", a date for "when", a duration for "how long", a name for "who". This is the
 classic answer-type check of pre-neural question answering, written with regular
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,7 +25,10 @@ from retrieval.language import (
     WEEKDAY_PATTERN,
     WEEKDAYS,
     YEAR,
+    tokenize,
 )
+
+Describes = Callable[[str], bool] | None  # words that describe rather than name (see Vocabulary)
 _UNITS = r"(?:milli)?seconds?|minutes?|hours?|days?|weeks?|months?|years?"
 
 NUMBER = re.compile(
@@ -47,22 +51,18 @@ DATE = re.compile(
 )
 AGE = re.compile(rf"\b(?:\d+|{NUMBER_WORD_PATTERN})[\s\-]+(?:years?[\s\-]+old|year-old|months?[\s\-]+old)\b|\baged\s+(?:\d+|{NUMBER_WORD_PATTERN})\b", re.I)
 # Capitalised words in a row, allowing the particles of Arabic, Dutch and French names
-# ("Yaacoub al-Ammar", "Staffan de Mistura") and names that open with "al-" ("al-Sakhoor").
+# ("Omar al-Fenn", "Jan de Vries") and names that open with "al-" ("al-Bayt").
 NAME = re.compile(r"(?:\b(?:al|el|ad|as|ash|at|az)-)?\b[A-Z][\w'’\-]*(?:\s+(?:(?:al|el|bin|bint|ibn|de|du|van|von|der|abu|abdul|of|for)\s+|(?:al|el)-)?[A-Z][\w'’\-]*)*")
-# Identifiers name things too: "shard4", "innodb_flush_log_at_trx_commit", "IMP 50".
+# Identifiers name things too: a host "db4", a setting "max_connections".
 IDENTIFIER = re.compile(r"\b(?:[A-Za-z]+\d+[A-Za-z\d]*|[A-Za-z\d]+(?:_[A-Za-z\d]+)+)\b")
-# Capitalised words that name no one: sentence openers, page furniture, calendar words.
+# Capitalised words that name no one: function words, page furniture, calendar words,
+# points of the compass. Which capitalised words describe rather than name (a people's
+# adjective, the country the whole collection is about) is read from the collection
+# (``Vocabulary.describes``).
 NOT_NAMES = set(
     "a an the this that these those it its he she they we i in on at of for by to from with as and but or "
-    "after before when while since during according tags date published updated photo file reuters afp "
-    "utc gmt pt pst pdt est edt am pm".split()
-    # Peoples and faiths describe, they do not name: "Syrians in Aleppo" names no one.
-    + "syrian syrians russian russians kurdish kurds turkish turks iraqi iraqis iranian lebanese american "
-    "americans british french arab arabs israeli jordanian saudi qatari european belgian egyptian sunni "
-    "shiite shia alawite islamic muslim muslims christian christians western eastern northern southern".split()
-    # The country most of these reports are about names nothing new ("a mosque in Syrias Idlib
-    # province"); a collection about elsewhere would list its own here.
-    + "syria syrias".split()
+    "after before when while since during according tags date published updated photo file "
+    "utc gmt pt pst pdt est edt am pm western eastern northern southern".split()
 ) | {w.lower() for w in (*MONTHS, *MONTH_ABBREVIATIONS, *WEEKDAYS)}
 # A cause is written after "because", "due to", "triggered by" and before "caused",
 # "led to"; a fault word ("bug", "misconfigured") names one by itself.
@@ -105,7 +105,7 @@ class Wanted:
         """Kinds a regular expression finds reliably: a "how many" answer without a
         number is no answer, nor a "which regulator" one without a capitalised name,
         nor a "why" one without a cause the question does not already say. Other names
-        ("which weapon": mortars) are only preferred."""
+        ("which weapon": rockets) are only preferred."""
         return (
             self.count
             or self.money
@@ -213,21 +213,26 @@ _TITLE_WORD = re.compile(r"\b[A-Za-z][\w'’\-]{3,}")
 
 
 def is_headline(text: str) -> bool:
-    """Whether text is written in title case ("Damascus Car bomb Kills Four"): its
+    """Whether text is written in title case ("Varno Car bomb Kills Four"): its
     capitals mark a headline, not names."""
     words = _TITLE_WORD.findall(text)
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
 
-def _names(text: str) -> list[tuple[int, int, str]]:
+def _names(text: str, describes: Describes = None) -> list[tuple[int, int, str]]:
     """(start, end, name) of the capitalised names in text. One capitalised word opening
-    a sentence ("Media reports said") is taken for an ordinary word: a name there is
-    usually written in full. A headline names nothing by its capitals."""
+    a sentence ("Local reports said") is taken for an ordinary word: a name there is
+    usually written in full. A headline names nothing by its capitals. describes tells
+    words that describe rather than name ("Norlanders in Kessel" names no one)."""
     found = []
     if is_headline(text):
         return [(m.start(), m.end(), m.group(0)) for m in IDENTIFIER.finditer(text) if not m.group(0)[:1].isupper()]
     for match in NAME.finditer(text):
-        words = [w for w in re.split(r"\s+", match.group(0)) if w.casefold().strip("'’") not in NOT_NAMES]
+        words = [
+            w
+            for w in re.split(r"\s+", match.group(0))
+            if w.casefold().strip("'’") not in NOT_NAMES and not (describes and describes(w))
+        ]
         if len(words) == 1 and "-" not in words[0] and not words[0].isupper() and _SENTENCE_START.search(text[: match.start()]):
             continue
         if words:
@@ -236,8 +241,8 @@ def _names(text: str) -> list[tuple[int, int, str]]:
     return sorted(found)
 
 
-def names_in(text: str) -> list[str]:
-    return [name for _, _, name in _names(text)]
+def names_in(text: str, describes: Describes = None) -> list[str]:
+    return [name for _, _, name in _names(text, describes)]
 
 
 # What a question says is read once per question, not once per candidate span: the
@@ -278,8 +283,8 @@ def _novel_words(name: str, question: str) -> list[str]:
 
 
 def novel_name(name: str, question: str) -> bool:
-    """Whether a name says something the question does not ("Vitaly Churkin" for "which
-    Russian ambassador"; not "Aleppo" for a question about Aleppo)."""
+    """Whether a name says something the question does not ("Ivan Petrov" for "which
+    French ambassador"; not "Kessel" for a question about Kessel)."""
     return bool(_novel_words(name, question))
 
 
@@ -293,16 +298,16 @@ _PERSON = re.compile(
 
 @lru_cache(maxsize=1024)
 def asks_person(question: str) -> bool:
-    """"The name of the suicide bomber" wants a person: "Qamishli Hasaka" is no answer."""
+    """"The name of the suicide bomber" wants a person: "Ambra Tellin" is no answer."""
     match = _FOCUS.search(question)
     return bool(match and _PERSON.search(match.group(0)))
 
 
-def has_novel_name(text: str, question: str) -> bool:
+def has_novel_name(text: str, question: str, describes: Describes = None) -> bool:
     """Whether text names something the question does not; a person is named with two
-    new words or more ("Hashem Darwish", "Yaacoub al-Ammar")."""
+    new words or more ("Lena Hart", "Omar al-Fenn")."""
     person = asks_person(question)
-    for name in names_in(text):
+    for name in names_in(text, describes):
         words = _novel_words(name, question)
         if words and (not person or len(words) >= 2 or any("-" in w for w in words)):
             return True
@@ -327,7 +332,7 @@ def offers_reason(text: str, question: str) -> bool:
     return any(_new_content_words([m.group(0)], question) for m in _FAULT.finditer(text))
 
 
-def offers(text: str, question: str, want: Wanted, strict_only: bool = False) -> bool:
+def offers(text: str, question: str, want: Wanted, strict_only: bool = False, describes: Describes = None) -> bool:
     """Whether text holds an answer of a wanted kind that the question does not contain.
     With several kinds wanted ("which regulator, and how much"), one is enough;
     strict_only looks for the strict kinds alone."""
@@ -353,9 +358,9 @@ def offers(text: str, question: str, want: Wanted, strict_only: bool = False) ->
         checks.append(_novel(AGE.findall(text), question))
     if want.proper_name and re.search(r"\bnames? of\b", question, re.I):
         # "The name of the hospital": a name written next to "hospital", not any name.
-        checks.append(name_near_focus(text, question, focus_terms(question)))
+        checks.append(name_near_focus(text, question, focus_terms(question), describes=describes))
     elif want.proper_name or (want.name and not strict_only):
-        checks.append(has_novel_name(text, question))
+        checks.append(has_novel_name(text, question, describes))
     if want.clock_time:
         checks.append(_novel(CLOCK_TIME.findall(text), question))
     if want.version:
@@ -382,7 +387,7 @@ _FOCUS = re.compile(
 def focus_terms(question: str) -> frozenset[str]:
     """The noun a "which" question asks about ("which opposition minister" -> minister,
     opposition; "the name of the groom" -> groom): the answer is usually written next
-    to it ("minister Yaacoub al-Ammar", "the health centre in al-Sakhoor area")."""
+    to it ("minister Omar al-Fenn", "the health centre in al-Bayt area")."""
     match = _FOCUS.search(question)
     if not match:
         return frozenset()
@@ -390,22 +395,171 @@ def focus_terms(question: str) -> frozenset[str]:
     return frozenset(w for w in words if w not in {"the", "a", "an"} and len(w) > 2)
 
 
-def name_near_focus(text: str, question: str, focus: frozenset[str], reach: int = 6) -> bool:
+def name_near_focus(text: str, question: str, focus: frozenset[str], reach: int = 6, describes: Describes = None) -> bool:
     """Whether a name the question lacks is written within reach words of the focus noun
-    ("minister Yaacoub al-Ammar")."""
+    ("minister Omar al-Fenn")."""
     if not focus:
         return False
     words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", text)]
     at = [i for i, (_, w) in enumerate(words) if w.lower().strip(",.;:()\"'`") in focus]
     starts = [start for start, _ in words]
-    for start, end, name in _names(text):
+    for start, end, name in _names(text, describes):
         if not novel_name(name, question):
             continue
         if IDENTIFIER.fullmatch(name) and any(name.lower().startswith(f) for f in focus):
-            return True  # "shard4" for "which shard"
+            return True  # an identifier that begins with the noun asked for: "db4" for "which db"
         if at:
             first = bisect.bisect_right(starts, start) - 1
             last = bisect.bisect_left(starts, end) - 1
-            if any(max(first - i, i - last) <= reach for i in at):  # "Salem Mosque" too
+            if any(max(first - i, i - last) <= reach for i in at):  # "Green Mosque" too
                 return True
     return False
+
+
+# The incident a question is about, and what it counts ---------------------------------
+
+# Words that shape a question but are not what it is about (stemmed, as BM25 sees them).
+QUESTION_TERMS = set(
+    tokenize(
+        [
+            "how many much what which who whom whose when where why did does do was were is are "
+            "report reports reported say said says according number total people tell told "
+            "happen happened cause caused give gave name named"
+        ]
+    )[0]
+)
+_ASKS_SOURCE = re.compile(
+    r"\b(?:who|which\s+(?:[\w\-]+\s+){0,3}?(?:group|monitor|agency|organi[sz]ation|official|spokes\w+|ministry|outlet|media))\b.*\b(?:said|says|say|reported|reports|report|told|claimed|claims|announced|confirmed|stated|described|called|accused|denied|blamed|warned|condemned|estimated|gave)\b"
+    r"|\baccording to whom\b|\bwhat (?:is|was) the source\b",
+    re.I,
+)
+
+
+_COUNTED = re.compile(r"\bhow many\s+(?:of\s+the\s+|more\s+)?(?P<noun>(?:[A-Za-z\-]+\s+){0,2}?[A-Za-z\-]+?)(?=\s+(?:were|was|are|is|did|do|does|have|has|had|died|killed|wounded|held|who|that|among|inside)\b|\?|$)", re.I)
+
+# Words a count of people may be given in; a question's "kids" is the report's "children".
+PEOPLE = set(tokenize(["people persons civilians individuals victims"])[0])
+CHILDREN = set(tokenize(["children child kids minors boys girls infants babies pupils students"])[0])
+KILLED = set(tokenize(["killed dead died deaths lives martyrs bodies"])[0])
+WOUNDED = set(tokenize(["wounded injured hurt injuries casualties"])[0])
+
+
+def noun_group(stem: str) -> set[str]:
+    for group in (PEOPLE, CHILDREN, KILLED, WOUNDED):
+        if stem in group:
+            return group
+    return {stem}
+
+
+DIRECTIONS = set(tokenize(["eastern western northern southern northeastern northwestern southeastern southwestern"])[0])
+MONTH_STEMS = set(tokenize([" ".join(MONTHS)])[0])
+_ANCHOR_SKIP = {"according", "how", "what", "which", "who", "when", "where", "why", "did", "does", "was", "were", "is", "the", "in", "on", "a", "an"}
+
+
+def anchor_terms(question: str) -> set[str]:
+    """The words that pin a question to one incident: names, numbers, dates. A report
+    missing one of them is about something else, however similar it reads."""
+    # "Danish-run" pins "Danish", not "run"; "Kessel's" is "Kessel".
+    words = [part for w in re.findall(r"[\w']+(?:-[\w']+)*", question) for part in re.sub(r"'s$", "", w).split("-")]
+    picked = [
+        w
+        for i, w in enumerate(words)
+        if len(w) > 1
+        and w.lower() not in _ANCHOR_SKIP
+        and (w[0].isdigit() or (w[0].isupper() and (i > 0 or w[1:].isupper())))
+    ]
+    return set(tokenize([" ".join(picked)])[0]) - QUESTION_TERMS if picked else set()
+
+
+def counted_noun(question: str) -> str | None:
+    """"How many children were killed" -> the stem of "children"."""
+    phrase = counted_phrase(question)
+    if not phrase:
+        return None
+    stems = tokenize([phrase.split()[-1]])[0]
+    return stems[0] if stems else None
+
+
+def counts_the_wounded(words: list[str], at: int, reach: int = 8) -> bool:
+    """Whether the number words[at] counts the wounded: the first word of what happened
+    after it ("32 killed and 100 wounded" | "About 100 people were wounded") is a wound,
+    before any death and before the next number."""
+    for word in words[at + 1 : at + 1 + reach]:
+        if any(ch.isdigit() for ch in word):
+            return False
+        stems = set(tokenize([word])[0])
+        if stems & KILLED:
+            return False
+        if stems & WOUNDED:
+            return True
+    return False
+
+
+def counted_terms(question: str, noun: str) -> set[str]:
+    """The words a count must stand next to. People are counted by what happened to them
+    ("five others wounded" answers "how many people were wounded"); anything else by its
+    own name ("four nurses")."""
+    group = noun_group(noun)
+    if any(group is people for people in (PEOPLE, KILLED, WOUNDED)):
+        asked = set(tokenize([question])[0])
+        if asked & WOUNDED:  # "9 civilians killed" does not say how many were wounded
+            return WOUNDED
+        return group | KILLED | PEOPLE
+    return group
+
+
+def counted_phrase(question: str) -> str | None:
+    """"How many teaching staff died" -> "teaching staff"."""
+    match = _COUNTED.search(question)
+    return match.group("noun") if match else None
+
+
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question read once, at the start of answering, and handed to every step.
+
+    text is what is asked (the latest question of a thread); search is what the reports
+    are searched with (a follow-up joined with the questions before it)."""
+
+    text: str
+    search: str
+    want: Wanted
+    terms: frozenset[str]  # stemmed content words of search, without the words of asking
+    anchors: frozenset[str]  # names, numbers and dates that pin the incident
+    months: frozenset[str]  # months it names (stems)
+    directions: frozenset[str]  # "eastern", "western" ... of a count's place
+    counted_noun: str | None  # "how many children" -> "children" (stem)
+    counted_phrase: str | None  # "how many teaching staff" -> "teaching staff"
+    counted_terms: frozenset[str]  # words a number must stand next to, to count it
+    counts_people: bool
+    asks_source: bool  # "who said ...", "according to whom"
+    focus_nouns: frozenset[str]  # the noun a "which" question asks about
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.search != self.text
+
+
+def read_question(text: str, search: str | None = None) -> Question:
+    """Everything the answer step needs to know about a question."""
+    search = search or text
+    noun = counted_noun(text)
+    counted = counted_terms(text, noun) if noun else set()
+    stems = set(tokenize([text])[0])
+    return Question(
+        text=text,
+        search=search,
+        want=wanted(text),
+        terms=frozenset(set(tokenize([search])[0]) - QUESTION_TERMS),
+        anchors=frozenset(anchor_terms(search)),
+        months=frozenset(set(tokenize([search])[0]) & MONTH_STEMS),
+        directions=frozenset(stems & DIRECTIONS) if noun else frozenset(),
+        counted_noun=noun,
+        counted_phrase=counted_phrase(text),
+        counted_terms=frozenset(counted),
+        counts_people=noun is not None and any(noun in group for group in (PEOPLE, KILLED, WOUNDED)),
+        asks_source=bool(_ASKS_SOURCE.search(text)),
+        focus_nouns=focus_terms(text),
+    )

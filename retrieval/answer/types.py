@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from retrieval.answer.spans import Span
+from retrieval.index.spans import Span
 
 
 @dataclass
@@ -16,6 +16,8 @@ class Draft:
     text: str
     quotes: dict[int, Span] = field(default_factory=dict)
     attributions: dict[int, str] = field(default_factory=dict)  # who, as the report spells it
+    events: list[tuple[int, Span]] = field(default_factory=list)  # a timeline's lines: window, exact span
+    also_published_by: dict[int, list[str]] = field(default_factory=dict)  # copies folded into a quote
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Citation:
     start: int
     end: int
     attributed_to: str | None = None
+    also_published_by: list[str] = field(default_factory=list)  # outlets of syndicated copies
 
     def to_json(self) -> dict:
         return {
@@ -43,6 +46,7 @@ class Citation:
             "url": self.url,
             "quote": self.quote,
             "attributed_to": self.attributed_to,
+            "also_published_by": self.also_published_by,
         }
 
 
@@ -77,6 +81,10 @@ class Answer:
     notes: list[str] = field(default_factory=list)  # e.g. "the summary is unavailable"
     composer: str = "extractive"
     retrieval_query: str | None = None  # differs from question for follow-ups
+    filters: str | None = None  # which reports the question was narrowed to, said in words
+    summary: str | None = None  # for figures by source: "12 to 40 dead across 4 reports, ..."
+    figures: list = field(default_factory=list)  # figures.Figure, ordered by report date
+    events: list = field(default_factory=list)  # timeline.Event, in date order
 
     def to_json(self) -> dict:
         return {
@@ -89,4 +97,8 @@ class Answer:
             "notes": self.notes,
             "composer": self.composer,
             "retrieval_query": self.retrieval_query,
+            "filters": self.filters,
+            "summary": self.summary,
+            "figures": [f.to_json() for f in self.figures],
+            "events": [e.to_json() for e in self.events],
         }
