@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -46,21 +47,65 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings()
     engine = _engine(settings, rebuild=args.rebuild)
     try:
-        summary = engine.ingest([Path(p) for p in args.paths] or None, rebuild=args.rebuild, progress=True)
+        summary = engine.ingest([Path(p) for p in args.paths] or None, rebuild=args.rebuild, progress=ProgressDisplay())
     except (DocumentError, IngestBusyError) as e:
         print(f"incident-bot: {e}", file=sys.stderr)
         return 2
     for error in summary.errors:
         print(f"skipped: {error}", file=sys.stderr)
     print(json.dumps(summary.to_json()) if args.json else summary.line())
+    if summary.interrupted:
+        return 130
     return 1 if summary.errors else 0
 
 
+class ProgressDisplay:
+    """Ingest progress on stderr: a bar with an estimate on a terminal, otherwise a line
+    every few seconds."""
+
+    LINE_EVERY_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._started = time.monotonic()
+        self._last_line = 0.0
+
+    def __call__(self, done: int, expected: int) -> None:
+        if sys.stderr.isatty():
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(total=expected, unit="report", desc="indexing", file=sys.stderr)
+            self._bar.total = max(expected, done)
+            self._bar.update(done - self._bar.n)
+            if done >= expected:
+                self._bar.close()
+            return
+        now = time.monotonic()
+        if done < expected and now - self._last_line < self.LINE_EVERY_SECONDS:
+            return
+        self._last_line = now
+        elapsed = now - self._started
+        left = f", about {elapsed / done * (expected - done):.0f} s left" if 0 < done < expected else ""
+        print(f"indexing: {done} of {expected} reports{left}", file=sys.stderr, flush=True)
+
+
 def _ensure_indexed(engine) -> None:
-    """A fresh clone answers out of the box: index DOCUMENTS_DIR on first use."""
-    if engine.stats()["reports"] == 0 and engine.settings.documents_dir.exists():
-        summary = engine.ingest(progress=True)
-        print(f"indexed {engine.settings.documents_dir}: {summary.line()}", file=sys.stderr)
+    """A fresh clone answers out of the box: index DOCUMENTS_DIR on first use, showing
+    progress, and say what was skipped."""
+    from retrieval import DocumentError
+
+    if engine.stats()["reports"] == 0:
+        folder = engine.settings.documents_dir
+        print(f"indexing {folder} for the first use (Ctrl-C stops and keeps what is done)", file=sys.stderr)
+        try:
+            summary = engine.ingest(progress=ProgressDisplay())
+        except DocumentError as e:
+            print(f"incident-bot: {e}; set DOCUMENTS_DIR or run `incident-bot ingest PATH`", file=sys.stderr)
+            return
+        for error in summary.errors:
+            print(f"skipped: {error}", file=sys.stderr)
+        print(f"indexed {folder}: {summary.line()}", file=sys.stderr)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -117,16 +162,19 @@ def _console(engine, as_json: bool, where) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
+    from retrieval import SearchFilter
+
     settings = _settings()
     engine = _engine(settings)
-    reports = engine.reports()
+    reports = engine.reports(SearchFilter(args.source, args.since, args.until))
     if args.json:
         for report in reports:
             print(json.dumps(report.to_json(), ensure_ascii=False))
         return 0
     for report in reports:
         date = report.published or "undated"
-        print(f"{report.doc_id}\t{date}\t{report.source or ''}\t{report.title}")
+        copy = f"\tcopy of {report.copy_of}" if report.copy_of else ""
+        print(f"{report.doc_id}\t{date}\t{report.source or ''}\t{report.title}{copy}")
     print(f"{len(reports)} reports", file=sys.stderr)
     return 0
 
@@ -172,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sources = sub.add_parser("sources", help="list the indexed reports")
     sources.add_argument("--json", action="store_true", help="one JSON object per report")
+    sources.add_argument("--source", help="only reports from this outlet (substring)")
+    sources.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD", help="only reports published on or after this date")
+    sources.add_argument("--until", type=_iso_date, metavar="YYYY-MM-DD", help="only reports published on or before this date")
     sources.set_defaults(func=cmd_sources)
 
     run = sub.add_parser("run", help="start the Telegram bot")
@@ -185,11 +236,13 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    import bm25s  # noqa: F401  (it sets its own logger to DEBUG when imported)
-
-    for chatty in ("httpx", "bm25s", "chromadb"):
+    for chatty in ("httpx", "chromadb"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ConnectionError as e:  # a Chroma server that is down, found when first needed
+        print(f"incident-bot: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

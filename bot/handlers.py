@@ -35,8 +35,8 @@ from bot.telegram_format import (
     stats_message,
     upload_message,
 )
-from bot.uploads import UploadRejected, add_upload, check_before_download, human_size
-from retrieval import SUPPORTED_SUFFIXES, IngestBusyError
+from bot.uploads import UploadRejected, add_upload, check_before_download
+from retrieval import SUPPORTED_SUFFIXES, IngestBusyError, human_size
 
 log = logging.getLogger(__name__)
 
@@ -247,18 +247,24 @@ async def ask_for_text(update: Update, context: BotContext) -> None:
 
 
 async def list_sources(update: Update, context: BotContext) -> None:
-    """Lists the indexed reports, ten a page, with Prev / Next buttons."""
-    reports = await asyncio.to_thread(context.bot_data.engine.reports)
-    text, page, pages = sources_page(reports, 0)
-    await reply_html(update.effective_message, text, sources_keyboard(page, pages))
+    """Lists the indexed reports, ten a page, with Prev / Next buttons; "/sources
+    source:SANA since:2016-10-01" (or "in October 2016") lists only those reports."""
+    message = update.effective_message
+    wanted = without_mention(command_argument(message.text or ""), context.bot.username)
+    reports, described = await asyncio.to_thread(context.bot_data.engine.reports_matching, wanted)
+    text, page, pages = sources_page(reports, 0, described)
+    sent = await reply_html(message, text, sources_keyboard(page, pages))
+    if described:
+        context.bot_data.remember_source_filter(sent.chat_id, sent.message_id, wanted)
 
 
 async def turn_sources_page(update: Update, context: BotContext) -> None:
     """Replaces the report list with the page the user asked for."""
     query = update.callback_query
     wanted = int(SOURCES_DATA.match(query.data).group(1))
-    reports = await asyncio.to_thread(context.bot_data.engine.reports)
-    text, page, pages = sources_page(reports, wanted)
+    typed = context.bot_data.source_filters.get((query.message.chat_id, query.message.message_id), "")
+    reports, described = await asyncio.to_thread(context.bot_data.engine.reports_matching, typed)
+    text, page, pages = sources_page(reports, wanted, described)
     await query.answer()
     try:
         await query.edit_message_text(text, reply_markup=sources_keyboard(page, pages))

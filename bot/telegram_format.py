@@ -31,6 +31,9 @@ ID_MAX_CHARS = 80
 LISTED_ERRORS_MAX = 5
 ERROR_MAX_CHARS = 200
 SOURCES_PER_PAGE = 10
+# Quotes longer than this are folded into an expandable blockquote: a phone shows their
+# first lines and the reader taps for the rest.
+EXPANDABLE_QUOTE_CHARS = 280
 
 SOURCES_HEADING = "<b>Sources</b>"
 RELATED_HEADING = "<b>Related passages</b> <i>(the closest the reports come; they do not answer the question)</i>"
@@ -102,15 +105,20 @@ def describe_origin(source: str | None, published: str | None) -> str:
 
 
 def source_block(citation: Citation, max_chars: int = MAX_MESSAGE_CHARS) -> str:
-    """One numbered source: linked title, outlet and date, the verbatim quote and who
-    made the claim; the quote is truncated so the block fits in max_chars."""
-    top = f"<b>[{citation.n}]</b> {_link(citation.title, citation.url)}\n<i>{escape(describe_origin(citation.source, citation.published))}</i>\n"
+    """One numbered source: linked title, outlet and date, where else the story was
+    published, the verbatim quote (folded away on a phone when long) and who made the
+    claim; the quote is truncated so the block fits in max_chars."""
+    origin = describe_origin(citation.source, citation.published)
+    if citation.also_published_by:
+        origin += "; also published by " + ", ".join(shorten(s, OUTLET_MAX_CHARS) for s in citation.also_published_by)
+    top = f"<b>[{citation.n}]</b> {_link(citation.title, citation.url)}\n<i>{escape(origin)}</i>\n"
     tail = ""
     if citation.attributed_to:
         tail = f"\n<i>according to {escape(shorten(citation.attributed_to, ATTRIBUTION_MAX_CHARS))}</i>"
+    opening = "<blockquote expandable>" if len(citation.quote) > EXPANDABLE_QUOTE_CHARS else "<blockquote>"
 
     def block(quote: str) -> str:
-        return f"{top}<blockquote>\u201c{escape(quote)}\u201d</blockquote>{tail}"
+        return f"{top}{opening}\u201c{escape(quote)}\u201d</blockquote>{tail}"
 
     full = block(citation.quote)
     if visible_length(full) <= max_chars:
@@ -138,6 +146,20 @@ def _text_pieces(text: str, max_chars: int) -> list[str]:
     return [escape(p) for p in pieces]
 
 
+def _fit(html_lines: str, max_chars: int) -> list[str]:
+    """HTML made of whole lines, split between lines into pieces that fit a message."""
+    if visible_length(html_lines) <= max_chars:
+        return [html_lines]
+    pieces, current = [], ""
+    for line in html_lines.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if current and visible_length(candidate) > max_chars:
+            pieces.append(current)
+            candidate = line
+        current = candidate
+    return pieces + ([current] if current else [])
+
+
 def pack(pieces: Sequence[str], max_chars: int = MAX_MESSAGE_CHARS) -> list[str]:
     """Join pieces (each within max_chars) into as few messages as fit, in order."""
     messages: list[str] = []
@@ -155,10 +177,42 @@ def pack(pieces: Sequence[str], max_chars: int = MAX_MESSAGE_CHARS) -> list[str]
     return messages
 
 
+def _figure_lines(answer: Answer) -> list[str]:
+    """Figures by source as a compact list: the figure, who gives it, outlet and date."""
+    lines = []
+    for f in answer.figures:
+        who = f" — {escape(shorten(f.who, ATTRIBUTION_MAX_CHARS))}" if f.who else ""
+        origin = escape(describe_origin(f.outlet, f.published))
+        also = f"; also {escape(', '.join(f.also_published_by))}" if f.also_published_by else ""
+        lines.append(f"• <b>{escape(f.figure)}</b>{who} <i>({origin}{also})</i> [{f.n}]")
+    return lines
+
+
+def _event_lines(answer: Answer) -> list[str]:
+    """A timeline as a compact list: the date (said to be the report's when the text gives
+    none), then the event."""
+    lines = []
+    for e in answer.events:
+        when = e.date or "undated"
+        if e.dated_by == "report":
+            when += " (report date)"
+        lines.append(f"• <b>{escape(when)}</b> {escape(shorten(e.text, TITLE_MAX_CHARS))} [{e.n}]")
+    return lines
+
+
 def answer_messages(answer: Answer, max_chars: int = MAX_MESSAGE_CHARS) -> list[str]:
-    """An answer as one or more Telegram HTML messages: the text with its [n] markers,
-    any notes, then "Sources" (or, for a refusal, the related passages)."""
-    pieces = _text_pieces(answer.text, max_chars) or [escape("(no answer)")]
+    """An answer as one or more Telegram HTML messages. Figures by source: the summary
+    first, then a line per report; a timeline: its dated events; otherwise the answer
+    text with its [n] markers. Then any notes, then "Sources" (or, for a refusal, the
+    related passages)."""
+    if answer.figures:
+        pieces = [f"<b>{escape(answer.summary)}</b>"] if answer.summary else []
+        pieces += ["\n".join(_figure_lines(answer))]
+    elif answer.events:
+        pieces = ["<b>Timeline</b>\n" + "\n".join(_event_lines(answer))]
+    else:
+        pieces = _text_pieces(answer.text, max_chars) or [escape("(no answer)")]
+    pieces = [piece for chunk in pieces for piece in _fit(chunk, max_chars)]
     pieces += [f"<i>{p}</i>" for note in answer.notes for p in _text_pieces(note, max_chars - 2)]
     listed = answer.citations or answer.related
     heading = SOURCES_HEADING if answer.citations else RELATED_HEADING
@@ -219,17 +273,25 @@ def help_message(stats: dict, bot_username: str, in_group: bool) -> str:
     return "\n".join(lines)
 
 
-def sources_page(reports: Sequence[ReportInfo], page: int, per_page: int = SOURCES_PER_PAGE) -> tuple[str, int, int]:
-    """One page of the report list: (HTML, page shown, number of pages)."""
+def sources_page(
+    reports: Sequence[ReportInfo], page: int, described: str | None = None, per_page: int = SOURCES_PER_PAGE
+) -> tuple[str, int, int]:
+    """One page of the report list (narrowed as described, if it was): (HTML, page shown,
+    number of pages). A syndicated copy says which report it copies."""
     pages = max(1, math.ceil(len(reports) / per_page))
     page = min(max(page, 0), pages - 1)
     if not reports:
-        return "No reports are indexed yet.", 0, 1
-    lines = [f"<b>Indexed reports</b> ({len(reports)}), page {page + 1} of {pages}", ""]
+        return (f"No {escape(described)}." if described else "No reports are indexed yet."), 0, 1
+    heading = f"<b>Indexed reports</b> ({len(reports)}), page {page + 1} of {pages}"
+    lines = [heading, f"<i>Only {escape(described)}</i>" if described else ""]
+    titles = {r.doc_id: r.title for r in reports}
     start = page * per_page
     for number, report in enumerate(reports[start : start + per_page], start=start + 1):
         origin = escape(describe_origin(report.source, report.published or "undated"))
-        lines.append(f"{number}. {_link(report.title, report.url)}\n    <i>{origin}</i>")
+        copy = ""
+        if report.copy_of:
+            copy = f"; a copy of {escape(shorten(titles.get(report.copy_of, report.copy_of), TITLE_MAX_CHARS))}"
+        lines.append(f"{number}. {_link(report.title, report.url)}\n    <i>{origin}{copy}</i>")
     return "\n".join(lines), page, pages
 
 

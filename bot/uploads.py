@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from retrieval import SUPPORTED_SUFFIXES, DocumentError, Engine, IngestBusyError, IngestSummary, Report, load_file
+from retrieval import SUPPORTED_SUFFIXES, DocumentError, Engine, IngestBusyError, IngestSummary, Report, human_size, load_file
 
 MAX_NAME_CHARS = 120
 _UNSAFE_NAME_CHARS = re.compile(r"[^\w.()\- ]+")
@@ -41,14 +41,6 @@ class Upload:
     reports: list[Report]
     summary: IngestSummary
     already_present: bool  # the same file was already in DOCUMENTS_DIR
-
-
-def human_size(size: int) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if size < 1000 or unit == "MB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1000
-    raise AssertionError("unreachable")
 
 
 def safe_file_name(name: str | None) -> str:

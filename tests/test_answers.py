@@ -158,7 +158,7 @@ def test_json_output_follows_the_contract(seed_data):
     data = engine_with(seed_data).ask(CHILDREN).to_json()
     assert set(data) >= {"question", "answer", "refused", "citations"}
     citation = data["citations"][0]
-    assert set(citation) == {"n", "doc_id", "title", "source", "published", "url", "quote", "attributed_to"}
+    assert set(citation) == {"n", "doc_id", "title", "source", "published", "url", "quote", "attributed_to", "also_published_by"}
 
 
 def test_llm_figure_that_is_only_part_of_a_passage_number_is_dropped(seed_data):
@@ -193,8 +193,9 @@ def test_a_follow_up_asking_who_quotes_the_attribution(seed_data):
 
 
 def test_attribution_never_reads_across_a_paragraph():
-    from retrieval.answer.attribution import attribute, attribution_tail
+    from retrieval.answer.attribution import Attribution
 
+    attribute, attribution_tail = Attribution().attribute, Attribution().attribution_tail
     document = "Four people were killed in the market\n\nresidents said Amnesty International would investigate"
     end = document.index("\n")
     assert attribution_tail(document, end) is None
@@ -202,8 +203,8 @@ def test_attribution_never_reads_across_a_paragraph():
     assert attribute(document, 0, 33) == "World Health Organization"
 
 
-def test_reports_that_disagree_on_a_figure_are_flagged(tmp_path):
-    from retrieval.answer.figures import FIGURES_DIFFER, ONE_SOURCE
+def test_reports_that_disagree_on_a_figure_are_shown_by_source(tmp_path):
+    from retrieval.answer.figures import ONE_SOURCE
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -218,7 +219,8 @@ def test_reports_that_disagree_on_a_figure_are_flagged(tmp_path):
     answer = engine.ask("How many people were killed by the suicide bomber at the wedding in Tall Tawil?")
     assert not answer.refused
     assert {c.doc_id for c in answer.citations} == {"reuters", "sana"}
-    assert FIGURES_DIFFER in answer.notes
+    assert answer.summary.startswith("From 22 to 32 people across 2 reports")
+    assert sorted((f.figure, f.who) for f in answer.figures) == [("22 people", "Reuters"), ("32 people", "SANA")]
     assert "22" in answer.text and "32" in answer.text
 
     (docs / "sana.txt").unlink()

@@ -29,6 +29,7 @@ from bot.feedback_store import FeedbackStore
 from retrieval.engine import Engine
 from retrieval.settings import Settings
 from tests.conftest import SEED_DIR, build_settings, clean_env, cli
+from tests.incident_cluster import FIGURES_QUESTION, TIMELINE_QUESTION, write_cluster
 from tests.telegram_stub import Chat, TelegramStub, User
 
 TOKEN = "123:SeCrEtToKeN"
@@ -110,6 +111,7 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     for seed in SEED_DIR.glob("*.txt"):
         shutil.copy(seed, documents)
     (documents / "derna_flood.txt").write_text(DERNA)
+    write_cluster(documents)
     with open(documents / "bulletins.jsonl", "w") as f:
         for doc_id, title, published, site, text in BULLETINS:
             record = {"id": doc_id, "title": title, "text": text, "published": published,
@@ -213,6 +215,46 @@ async def test_a_private_question_gets_a_cited_html_answer_with_feedback_buttons
     await bot.stub.wait_for(
         lambda: {"chat_id": ANN.id, "action": "typing"} in bot.stub.chat_actions, 5, "the typing action"
     )
+
+
+async def test_a_toll_question_shows_the_figures_by_source_summary_first(bot: RunningBot) -> None:
+    answer = await bot.ask(Chat(ANN.id), ANN, FIGURES_QUESTION)
+
+    shown = answer["message"]["text"]
+    assert shown.startswith("From at least 12 to 35 people across 3 reports, 3–6 May 2024")
+    lines = shown.split("\n")
+    figures = [line for line in lines if line.startswith("• ")]
+    assert len(figures) == 3
+    assert "At least 12 people" in figures[0] and "Kessel Tribune, 2024-05-03" in figures[0]
+    assert "Harbor Gazette, 2024-05-06" in figures[-1]
+    assert "Sources" in shown and "bold" in entity_types(answer)
+    assert len(shown) <= 4096
+
+
+async def test_a_timeline_question_gets_dated_events_in_order(bot: RunningBot) -> None:
+    answer = await bot.ask(Chat(ANN.id), ANN, TIMELINE_QUESTION)
+
+    shown = answer["message"]["text"]
+    assert shown.startswith("Timeline")
+    events = [line for line in shown.split("\n") if line.startswith("• ")]
+    dates = [line[2:12] for line in events]
+    assert len(events) >= 2 and dates == sorted(dates)
+    assert any(line.startswith("• 2024-05-03") and "collapsed on Friday evening" in line for line in events)
+    assert "Searched reports published 2024-05-03" in shown
+
+
+async def test_a_filtered_question_cites_only_what_the_filter_lets_through_and_says_so(bot: RunningBot) -> None:
+    answer = await bot.ask(Chat(ANN.id), ANN, "source:Harbor how many people were killed in the Kessel bridge collapse?")
+
+    shown = answer["message"]["text"]
+    assert "Searched reports from Harbor." in shown
+    assert "Harbor Gazette, 2024-05-06" in shown
+    assert "Kessel Tribune" not in shown and "Valley Radio" not in shown
+
+    listing = await bot.ask(Chat(ANN.id), ANN, "/sources source:Tribune")
+    assert "Only reports from Tribune" in listing["message"]["text"]
+    assert "Kessel bridge collapses in rush hour" in listing["message"]["text"]
+    assert "Inquiry opened" not in listing["message"]["text"]
 
 
 async def test_report_text_is_escaped_and_titles_link_to_their_url(bot: RunningBot) -> None:
