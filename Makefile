@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HAS_TOKEN := from retrieval import Settings; raise SystemExit(Settings().telegram_bot_token is None)
 
-.PHONY: run install install-test test bench clean
+.PHONY: run install install-test test bench bench-growth clean
 
 run: install
 	$(BIN)/incident-bot ingest
@@ -36,6 +36,9 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python -m benchmarks.run
+
+bench-growth: install-test
+	$(BIN)/python -m benchmarks.growth
 
 clean:
 	rm -rf $(VENV) data

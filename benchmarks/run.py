@@ -1,11 +1,16 @@
-"""Benchmark and evaluation: indexing speed, query latency, retrieval quality and answer
-quality over ../shared/corpus and the seed, measured in one run on this machine.
+"""Benchmark and evaluation: indexing speed against the embedding floor, query latency,
+retrieval quality, what the composers receive, and answer quality of the extractive
+composer and of a faithful model on the LLM path, over ../shared/corpus and the seed,
+measured in one run on this machine.
 
-    python -m benchmarks.run [--corpus DIR] [--chunk-tokens N] [--overlap N] [--repeats N]
+    python -m benchmarks.run [--index DIR] [--sets NAME ...] [--skip-llm] [--details FILE]
 
-Everything runs in a temporary DATA_DIR. Dense-only and BM25-only retrieval are the
-baselines the hybrid is compared against, measured on the same index in the same run.
-Prints a Markdown report (the README's tables come from it).
+Without --index everything runs in a temporary DATA_DIR; with it, an index built there
+before is reused (its ingest is not timed again). Dense-only and BM25-only retrieval are
+the baselines the hybrid is compared against, and the embedding floor (every corpus
+token embedded once) the baseline of ingest, all measured in the same run. Held-out sets
+are reported as totals only: their questions never appear in the details file. Prints a
+Markdown report (docs/benchmarks.md has its tables).
 """
 
 from __future__ import annotations
@@ -22,25 +27,27 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import multi
+from benchmarks.faithful_model import FaithfulModel
+from retrieval import Engine, Settings
 from retrieval.index.embeddings import _cached_query_vector
-from retrieval.engine import Engine
-from retrieval.settings import PROJECT_ROOT, Settings
+from retrieval.settings import PROJECT_ROOT
 
 EVAL_DIR = PROJECT_ROOT / "benchmarks" / "eval"
 EVAL_FILE = EVAL_DIR / "questions.jsonl"
-# Answer quality is reported per set, because the composer's rules were tuned on the
-# first three: only the last measures questions the rules have never seen.
+# (file, how it was used): the composer's rules were studied on the first four, never on
+# the held-out ones, whose columns are the ones to expect on new questions.
 ANSWER_SETS = {
-    "questions.jsonl (tuned on)": EVAL_FILE,
-    "questions-2.jsonl (second author, studied while tuning)": EVAL_DIR / "questions-2.jsonl",
-    "near-misses.jsonl (paired near misses, studied while tuning)": EVAL_DIR / "near-misses.jsonl",
-    "dev-3.jsonl (fourth author, studied while tuning)": EVAL_DIR / "dev-3.jsonl",
-    "test.jsonl (held out, never tuned on)": EVAL_DIR / "test.jsonl",
-    "test-2.jsonl (second held-out set, never tuned on)": EVAL_DIR / "test-2.jsonl",
-    "test-3.jsonl (third held-out set, never tuned on)": EVAL_DIR / "test-3.jsonl",
+    "questions.jsonl": "tuned on",
+    "questions-2.jsonl": "studied",
+    "near-misses.jsonl": "studied",
+    "dev-3.jsonl": "studied",
+    "test.jsonl": "held out",
+    "test-2.jsonl": "held out",
+    "test-3.jsonl": "held out",
 }
-# Only totals of these are measured: their questions are never read while tuning.
-HELD_OUT = {"test.jsonl", "test-2.jsonl", "test-3.jsonl"}
+HELD_OUT = {name for name, role in ANSWER_SETS.items() if role == "held out"}
+PLANTED = ("plant-figure", "plant-source", "plant-citation")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -57,11 +64,36 @@ def load_questions(path: Path = EVAL_FILE) -> list[dict]:
 
 
 def unique_docs(hits) -> list[str]:
-    seen: list[str] = []
-    for h in hits:
-        if h.passage.doc_id not in seen:
-            seen.append(h.passage.doc_id)
-    return seen
+    return list(dict.fromkeys(h.passage.doc_id for h in hits))
+
+
+def contains(text: str, needle: str) -> bool:
+    text, needle = " ".join(text.lower().split()), " ".join(needle.lower().split())
+    return re.search(r"(?<!\w)" + re.escape(needle) + r"(?!\w)", text) is not None
+
+
+def ratio(part: float, whole: float) -> float:
+    """part / whole, or NaN (printed "n/a") when a sample has none to count."""
+    return part / whole if whole else math.nan
+
+
+def embedding_floor(engine: Engine, paths: list[Path]) -> float:
+    """Seconds to embed every token of the collection once: chunks of the configured
+    size, no overlap, no titles. No ingest can go below it."""
+    from retrieval.index.documents import find_files, load_file
+    from retrieval.index.tokens import encoding
+
+    enc = encoding()
+    size = engine.settings.chunk_tokens
+    texts = []
+    for path, root in find_files(paths)[0]:
+        for report in load_file(path, root):
+            ids = enc.encode_ordinary(report.text)
+            texts += [enc.decode(ids[i : i + size]) for i in range(0, len(ids), size)]
+    engine.embeddings.embed_documents(["warm up"])
+    started = time.perf_counter()
+    engine.embeddings.embed_documents(texts)
+    return time.perf_counter() - started
 
 
 def retrieval_quality(engine: Engine, questions: list[dict], k: int = 20) -> dict[str, dict[str, float]]:
@@ -84,10 +116,11 @@ def retrieval_quality(engine: Engine, questions: list[dict], k: int = 20) -> dic
 
 
 def latency(engine: Engine, queries: list[str]) -> dict[str, dict[str, float]]:
+    k = engine.settings.candidates_per_retriever
     methods = {
-        "dense": lambda q: engine.index.dense(q, engine.settings.top_k),
-        "bm25": lambda q: engine.index.bm25(q, engine.settings.top_k),
-        "hybrid": lambda q: engine.index.hybrid(q, engine.settings.top_k),
+        "dense": lambda q: engine.index.dense(q, k),
+        "bm25": lambda q: engine.index.bm25(q, k),
+        "hybrid": lambda q: engine.index.hybrid(q, k),
         "answer (extractive, all steps)": engine.ask,
     }
     table = {}
@@ -99,25 +132,25 @@ def latency(engine: Engine, queries: list[str]) -> dict[str, dict[str, float]]:
             run(q)
             times.append((time.perf_counter() - started) * 1000)
         table[name] = {"p50 ms": statistics.median(times), "p95 ms": percentile(times, 0.95)}
+    hybrid, answer = table["hybrid"]["p50 ms"], table["answer (extractive, all steps)"]["p50 ms"]
+    table["our overhead (answer - hybrid)"] = {"p50 ms": answer - hybrid, "p95 ms": math.nan}
     return table
 
 
-def contains(text: str, needle: str) -> bool:
-    return re.search(r"(?<!\w)" + re.escape(needle.lower()) + r"(?!\w)", text.lower()) is not None
-
-
-def ratio(part: int, whole: int) -> float:
-    """part / whole, or NaN (printed "n/a") when a sample has none to count."""
-    return part / whole if whole else math.nan
+def context_recall(engine: Engine, question: dict) -> bool:
+    """Whether a gold answer is in what the composer receives (the report windows)."""
+    text = "\n".join(w.text for w in engine.retrieve(question["question"]).windows)
+    return any(contains(text, g) for g in question["gold_answers"])
 
 
 def answer_quality(engine: Engine, questions: list[dict]) -> tuple[dict[str, float], list[dict]]:
     answerable = [q for q in questions if q["gold_doc_ids"]]
     rows = []
-    correct = refused_answerable = refused_unanswerable = 0
+    correct = refused_answerable = refused_unanswerable = in_context = 0
     cited = cited_gold = quotes = exact = 0
     who_total = who_right = 0
     verified_away = 0
+    started = time.perf_counter()
     for q in questions:
         answer = engine.ask(q["question"])
         verified_away += bool(answer.verification.dropped)
@@ -131,16 +164,19 @@ def answer_quality(engine: Engine, questions: list[dict]) -> tuple[dict[str, flo
         if q["gold_doc_ids"]:
             correct += ok
             refused_answerable += answer.refused
+            in_context += context_recall(engine, q)
         else:
             refused_unanswerable += answer.refused
         if q["kind"] == "who" and q.get("gold_attribution"):
             who_total += 1
             named = " ".join([answer.text] + [c.attributed_to or "" for c in answer.citations])
             who_right += not answer.refused and contains(named, q["gold_attribution"])
-        rows.append({"id": q["id"], "kind": q["kind"], "refused": answer.refused, "correct": ok, "answer": answer.text[:160]})
+        rows.append({"id": q["id"], "kind": q["kind"], "refused": answer.refused, "correct": ok, "answer": answer.text[:200]})
+    seconds = time.perf_counter() - started
     unanswerable = len(questions) - len(answerable)
     refusals = refused_answerable + refused_unanswerable
     metrics = {
+        "gold answer in what the composer reads": ratio(in_context, len(answerable)),
         "answer accuracy (answerable)": ratio(correct, len(answerable)),
         "citation precision": ratio(cited_gold, cited),
         "verbatim quotes": ratio(exact, quotes),
@@ -148,17 +184,65 @@ def answer_quality(engine: Engine, questions: list[dict]) -> tuple[dict[str, flo
         "refusal recall (unanswerable refused)": ratio(refused_unanswerable, unanswerable),
         "refusal precision": ratio(refused_unanswerable, refusals),
         "answerable refused": ratio(refused_answerable, len(answerable)),
-        # For the extractive composer this must be 0: its spans are verbatim by construction.
         "answers with sentences dropped by verification": verified_away / len(questions),
+        "mean time per answer (ms)": seconds / len(questions) * 1000,
     }
     return metrics, rows
+
+
+def faithful_quality(engines: dict[str, Engine], model: FaithfulModel, questions: list[dict]) -> dict[str, float]:
+    """The LLM path with a perfect model: how often its answer reaches the user intact,
+    and how often a planted fabrication does."""
+    answerable = [q for q in questions if q["gold_doc_ids"]]
+    correct = unchanged = answered = 0
+    reached = {mode: 0 for mode in PLANTED}
+    planted = {mode: 0 for mode in PLANTED}
+    for q in questions:
+        answer = engines["faithful"].ask(q["question"])
+        shown = answer.text + " " + " ".join(c.quote for c in answer.citations)
+        if q["gold_doc_ids"]:
+            correct += not answer.refused and any(contains(shown, g) for g in q["gold_answers"])
+        llm_answered = not model_refused(model, q)
+        if llm_answered:
+            answered += 1
+            unchanged += answer.composer == "llm" and not answer.verification.dropped and not answer.verification.removed_markers
+        for mode in PLANTED:
+            if not llm_answered:
+                continue
+            fabricated = engines[mode].ask(q["question"])
+            what = model.planted.get(" ".join(q["question"].lower().split()))
+            if what is None:
+                continue
+            planted[mode] += 1
+            if fabricated.refused or fabricated.composer != "llm":
+                continue  # refused, or the extractive composer answered instead: nothing of the model's reached the user
+            if mode == "plant-citation":
+                title = what.split("] ", 1)[1].rsplit(" (", 1)[0]
+                reached[mode] += any(c.title == title for c in fabricated.citations) and fabricated.composer == "llm"
+            else:
+                said = fabricated.text + " " + " ".join(c.attributed_to or "" for c in fabricated.citations)
+                reached[mode] += contains(said, what)
+    metrics = {
+        "answer accuracy (answerable)": ratio(correct, len(answerable)),
+        "model answers that pass verification unchanged": ratio(unchanged, answered),
+    }
+    for mode in PLANTED:
+        metrics[f"planted {mode.split('-')[1]}s reaching the user"] = reached[mode]
+        metrics[f"planted {mode.split('-')[1]}s"] = planted[mode]
+    return metrics
+
+
+def model_refused(model: FaithfulModel, question: dict) -> bool:
+    """Whether the faithful model said the reports do not say (nothing to verify)."""
+    return model.last_answers.get(" ".join(question["question"].lower().split()), "").startswith("The reports do not say")
 
 
 def markdown(title: str, table: dict[str, dict[str, float]], digits: int = 3) -> str:
     columns = list(next(iter(table.values())))
     lines = [f"### {title}", "", "| | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name, row in table.items():
-        lines.append(f"| {name} | " + " | ".join(f"{row[c]:.{digits}f}" for c in columns) + " |")
+        cells = ["n/a" if math.isnan(row[c]) else f"{row[c]:.{digits}f}" for c in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -168,7 +252,7 @@ def transposed(title: str, columns: dict[str, dict[str, float]]) -> str:
     measures = list(next(iter(columns.values())))
     lines = [f"### {title}", "", "| measure | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for measure in measures:
-        digits = 0 if measure.endswith("(ms)") else 3
+        digits = 0 if measure.endswith("(ms)") or measure.startswith("planted") else 3
         cells = ["n/a" if math.isnan(columns[n][measure]) else f"{columns[n][measure]:.{digits}f}" for n in names]
         lines.append(f"| {measure} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -177,16 +261,19 @@ def transposed(title: str, columns: dict[str, dict[str, float]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=PROJECT_ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--index", type=Path, help="DATA_DIR to build once and reuse")
     parser.add_argument("--chunk-tokens", type=int, default=None)
     parser.add_argument("--overlap", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=3, help="runs of the unchanged re-ingest")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--details", type=Path, help="write per-question results (JSON Lines) here")
-    parser.add_argument("--llm", default="extractive", help="evaluate answers from this model (LangChain id)")
-    parser.add_argument("--llm-base-url", default="", help="OpenAI-compatible server for --llm")
-    parser.add_argument("--sample", type=int, default=0, help="evaluate answers on every n-th question only (0: all)")
+    parser.add_argument("--sets", nargs="+", default=list(ANSWER_SETS), help="question files to evaluate")
+    parser.add_argument("--skip-llm", action="store_true", help="leave out the faithful-model evaluation")
+    parser.add_argument("--studied-only", action="store_true", help="leave out the held-out sets (while tuning)")
+    parser.add_argument("--details", type=Path, help="write per-question results of studied sets (JSON Lines) here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.studied_only:
+        args.sets = [name for name in args.sets if name not in HELD_OUT]
 
     paths = sorted(args.corpus.glob("*.jsonl")) + [PROJECT_ROOT / "seeds"]
     overrides = {}
@@ -194,49 +281,86 @@ def main() -> None:
         overrides["chunk_tokens"] = args.chunk_tokens
     if args.overlap is not None:
         overrides["chunk_overlap_tokens"] = args.overlap
-    with tempfile.TemporaryDirectory(prefix="incident-bench-") as data_dir:
-        settings = Settings(_env_file=None, data_dir=Path(data_dir), llm="extractive", **overrides)
+    with tempfile.TemporaryDirectory(prefix="incident-bench-") as scratch:
+        data_dir = args.index or Path(scratch)
+        settings = Settings(_env_file=None, data_dir=data_dir, llm="extractive", **overrides)
         engine = Engine(settings)
+        fresh = engine.stats()["reports"] == 0
+        print(f"## Benchmark ({os.cpu_count()} cores, chunks of {settings.chunk_tokens} tokens, overlap {settings.chunk_overlap_tokens})\n")
+        print("| measure | value |\n|---|---|")
         started = time.perf_counter()
         summary = engine.ingest(paths)
         ingest_seconds = time.perf_counter() - started
-        docs = len(summary.added)
+        stats = engine.stats()
+        print(f"| reports indexed | {stats['reports']} ({stats['copies']} of them syndicated copies) |")
+        print(f"| passages | {stats['passages']} |")
+        if fresh:
+            floor = embedding_floor(engine, paths)
+            print(f"| full ingest | {ingest_seconds:.1f} s ({summary.embedded} passages embedded) |")
+            print(f"| embedding floor (every token embedded once) | {floor:.1f} s |")
+            print(f"| full ingest / embedding floor | {ingest_seconds / floor:.2f} |")
         reingest = []
         for _ in range(args.repeats):
             started = time.perf_counter()
             engine.ingest(paths)
             reingest.append(time.perf_counter() - started)
+        print(f"| re-ingest, nothing changed (median of {args.repeats}) | {statistics.median(reingest):.2f} s |")
+        print(f"| index size on disk | {folder_size(data_dir) / 1e6:.1f} MB |")
+        print()
         questions = load_questions()
         queries = [q["question"] for q in questions]
         queries = (queries * (args.queries // len(queries) + 1))[: args.queries]
-        print(f"## Benchmark ({os.cpu_count()} cores, chunks of {settings.chunk_tokens} tokens, overlap {settings.chunk_overlap_tokens})\n")
-        print("| measure | value |\n|---|---|")
-        print(f"| reports indexed | {docs} |")
-        print(f"| passages | {summary.passages} |")
-        print(f"| full ingest | {ingest_seconds:.1f} s ({docs / ingest_seconds:.1f} reports/s, {summary.passages / ingest_seconds:.1f} passages/s) |")
-        print(f"| re-ingest, nothing changed (median of {args.repeats}) | {statistics.median(reingest):.2f} s |")
-        print(f"| index size on disk | {folder_size(Path(data_dir)) / 1e6:.1f} MB |")
-        print()
         print(markdown(f"Query latency over {len(queries)} queries (embedding included)", latency(engine, queries), 1))
         print(markdown(f"Retrieval quality ({sum(1 for q in questions if q['gold_doc_ids'])} answerable questions, document level)", retrieval_quality(engine, questions)))
-        answering = engine
-        if args.llm != "extractive":
-            answering = Engine(settings.model_copy(update={"llm": args.llm, "llm_base_url": args.llm_base_url, "llm_timeout_seconds": 300}))
-        results, details = {}, []
-        for name, path in ANSWER_SETS.items():
-            evaluated = load_questions(path)
-            evaluated = evaluated[:: args.sample] if args.sample else evaluated
-            started = time.perf_counter()
-            metrics, rows = answer_quality(answering, evaluated)
-            metrics["mean time per answer (ms)"] = (time.perf_counter() - started) / len(evaluated) * 1000
-            results[f"{name}, {len(evaluated)} q"] = metrics
-            if path.name not in HELD_OUT:
-                details += [{"set": path.name, **row} for row in rows]
-        print(transposed(f"Answers, {args.llm} composer", results))
+
+        results, faithful, details = {}, {}, []
+        model = None
+        engines = {}
+        if not args.skip_llm:
+            everything = [q for name in args.sets for q in load_questions(EVAL_DIR / name)]
+            model = FaithfulModel(everything).__enter__()
+            engines = {
+                mode: Engine(settings.model_copy(update={"llm": f"openai:{mode}", "llm_base_url": model.base_url, "llm_timeout_seconds": 60}))
+                for mode in ("faithful", *PLANTED)
+            }
+        for name in args.sets:
+            evaluated = load_questions(EVAL_DIR / name)
+            column = f"{name} ({ANSWER_SETS.get(name, 'other')}), {len(evaluated)} q"
+            metrics, rows = answer_quality(engine, evaluated)
+            results[column] = metrics
+            if name not in HELD_OUT:
+                details += [{"set": name, **row} for row in rows]
+            if model is not None:
+                faithful[column] = faithful_quality(engines, model, evaluated)
+        print(transposed("Answers, extractive composer", results))
+        print(transposed("Figures by source (extractive; multi-test is held out)", {
+            f"{name}, {len(multi.load(name))} q": multi.figures_quality(engine, multi.load(name))
+            for name in ("multi-dev.jsonl",) + (() if args.studied_only else ("multi-test.jsonl",))
+        }))
+        print(transposed("Syndicated stories (extractive)", {
+            f"syndicated.jsonl, {len(multi.load('syndicated.jsonl'))} q": multi.syndicated_quality(engine, multi.load("syndicated.jsonl")),
+        }))
+        print(transposed("Timelines (extractive)", {
+            f"timeline.jsonl, {len(multi.load('timeline.jsonl'))} q": multi.timeline_quality(engine, multi.load("timeline.jsonl")),
+        }))
+        detection = multi.copy_detection(engine)
+        print("### Syndicated copies found at ingest (copy-pairs.jsonl, hand-checked)\n")
+        print(f"| pairs | precision | recall |\n|---|---|---|\n| {detection['pairs']} | {detection['precision']:.3f} | {detection['recall']:.3f} |\n")
+        cost = multi.detection_cost(engine)
+        if fresh:
+            print(f"copy detection: {cost:.1f} s of the {ingest_seconds:.1f} s ingest; ingest with it / without it = "
+                  f"{ingest_seconds / (ingest_seconds - cost):.3f}\n")
+        else:
+            print(f"copy detection over the indexed reports: {cost:.1f} s\n")
+        if model is not None:
+            print(transposed("Answers, LLM path with a faithful model (benchmarks/faithful_model.py)", faithful))
+            model.__exit__(None, None, None)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"\npeak memory (max RSS): {peak:.0f} MB")
         if args.details:
             args.details.write_text("\n".join(json.dumps(r) for r in details) + "\n")
+        for other in engines.values():
+            other.close()
         engine.close()
 
 
