@@ -188,6 +188,14 @@ class Engine:
         if applied is not None and not applied.empty:
             answer.filters = describe_filter(applied) if applied is where else asked.description
             answer.notes.insert(0, f"Searched {answer.filters}.")
+            if answer.refused and applied.include_undated:
+                # A date in words, and no report of that period answers: reports are often
+                # dated by when they were filed or annotated, not by the event. Look further,
+                # and say so.
+                wider = self.chain.invoke({"question": asked.question, "previous": previous or [], "where": None})
+                if not wider.refused:
+                    wider.notes.insert(0, f"No {answer.filters} answers this; these reports are from other dates.")
+                    answer = wider
         log.info(
             "answered in %.0f ms: refused=%s citations=%s composer=%s",
             (time.perf_counter() - started) * 1000,
