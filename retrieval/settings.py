@@ -97,7 +97,7 @@ class Settings(BaseSettings):
 
     embeddings: str = "minilm"
     chunk_tokens: int = Field(128, ge=16, le=512)
-    chunk_overlap_tokens: int = Field(32, ge=0)
+    chunk_overlap_tokens: int = Field(16, ge=0)
     candidates_per_retriever: int = Field(100, ge=1)
     top_k: int = Field(8, ge=1, le=50)  # reports whose windows the composer reads
     context_tokens: int = Field(4000, ge=200)  # what the windows may hold in all (tiktoken)
