@@ -522,3 +522,17 @@ def test_unanswerable_questions_are_refused_over_real_reports(sample_engine):
     answered = [q["id"] for q in questions if not sample_engine.ask(q["question"]).refused]
     print(f"\nanswered {len(answered)} of {len(questions)} unanswerable questions: {answered}")
     assert len(answered) <= 0.2 * len(questions)  # on this sample: 4 of 26
+
+
+@pytest.mark.slow  # indexes the corpus sample (sample_engine)
+def test_a_paraphrased_toll_question_cites_the_seeds_figures_and_their_source(sample_engine):
+    """The seed writes "governmentcontrolled western Aleppo" and "children"; the question
+    "government-held west Aleppo" and "kids". Its figures must come with its source."""
+    answer = sample_engine.ask(
+        "How many people have been killed in government-held west Aleppo since the rebel offensive started, "
+        "and how many of them were kids?"
+    )
+    seed = [c for c in answer.citations if c.doc_id == SEED_ID]
+    assert seed, [c.doc_id for c in answer.citations]
+    assert "48 people including 17 children" in seed[0].quote
+    assert "Syrian Observatory" in seed[0].attributed_to
