@@ -16,7 +16,7 @@ import pytest
 from benchmarks.hostile import INDEXED, SKIPPED, make_hostile_folder
 from retrieval.engine import Engine
 from tests.conftest import SEED_DIR, SEED_ID, CORPUS_FILES, clean_env, cli
-from tests.test_offline import offline, run  # noqa: F401  (the fixture cuts the network)
+from tests.test_offline import offline, run  # noqa: F401, F811  (the fixture cuts the network)
 
 QUESTION = "How many children have been killed in western Aleppo since the offensive began?"
 

@@ -222,8 +222,6 @@ class Attribution:
             names += self.claimed_sources(document[end:tail])
         return names
 
-    def names_source(self, document: str, start: int, end: int) -> bool:
-        return bool(self.sources_at(document, start, end))
 
     def attribution_tail(self, document: str, end: int) -> int | None:
         """If the words right after a quote say who said it ("... according to the Norlandian

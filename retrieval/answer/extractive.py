@@ -41,7 +41,7 @@ from retrieval.answer.types import Draft
 from retrieval.answer.vocabulary import Vocabulary
 from retrieval.answer.windows import Window
 from retrieval.index.spans import Span, complete_clause, has_furniture, include_leading_name, skip_furniture, trim_fragment_start
-from retrieval.language import MONTHS, NUMBER_WORDS, TOKEN, YEAR, tokenize
+from retrieval.language import MONTHS, NUMBER_WORDS, YEAR, tokenize
 
 
 # Chosen on the studied sets (questions, questions-2, near-misses, dev-3; the test sets

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reports (
@@ -80,11 +80,7 @@ CREATE TABLE IF NOT EXISTS words (
     initial INTEGER NOT NULL DEFAULT 0,
     placed INTEGER NOT NULL DEFAULT 0
 );
--- Near-duplicate detection: each report's MinHash signature and its LSH band keys.
-CREATE TABLE IF NOT EXISTS minhashes (
-    doc_id TEXT PRIMARY KEY REFERENCES reports(doc_id) ON DELETE CASCADE,
-    signature BLOB NOT NULL
-);
+-- Near-duplicate detection: the LSH band keys of each report's MinHash signature.
 CREATE TABLE IF NOT EXISTS bands (
     key INTEGER NOT NULL,
     doc_id TEXT NOT NULL REFERENCES reports(doc_id) ON DELETE CASCADE
@@ -177,7 +173,6 @@ class ReportRecord:
     spans: np.ndarray
     span_vectors: np.ndarray | None
     words: dict[str, tuple[int, int, int, int]]
-    signature: np.ndarray | None
     band_keys: list[int]
     copy_of: str | None
 
@@ -328,14 +323,7 @@ class Catalog:
                     ),
                 )
                 self._add_words(db, record.words, sign=1)
-                if record.signature is not None:
-                    db.execute(
-                        "INSERT OR REPLACE INTO minhashes (doc_id, signature) VALUES (?, ?)",
-                        (record.doc_id, record.signature.astype(np.uint64).tobytes()),
-                    )
-                    db.executemany(
-                        "INSERT INTO bands (key, doc_id) VALUES (?, ?)", [(k, record.doc_id) for k in record.band_keys]
-                    )
+                db.executemany("INSERT INTO bands (key, doc_id) VALUES (?, ?)", [(k, record.doc_id) for k in record.band_keys])
             db.executemany("DELETE FROM pending WHERE chunk_id = ?", [(p[0],) for r in records for p in r.passages if p[6]])
             db.executemany("INSERT OR IGNORE INTO pending (chunk_id) VALUES (?)", [(c,) for c in stale])
             self._bump(db)
@@ -449,15 +437,6 @@ class Catalog:
             f"SELECT DISTINCT doc_id FROM bands WHERE key IN ({marks}) AND doc_id != ?", [*keys, exclude]
         )
         return [r[0] for r in rows]
-
-    def signatures(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
-        if not doc_ids:
-            return {}
-        marks = ",".join("?" * len(doc_ids))
-        rows = self._connection().execute(
-            f"SELECT doc_id, signature FROM minhashes WHERE doc_id IN ({marks})", doc_ids
-        )
-        return {d: np.frombuffer(s, dtype=np.uint64) for d, s in rows}
 
     def copy_roots(self, doc_ids: list[str]) -> dict[str, str]:
         """doc_id -> the report it is a copy of (itself when it is no copy)."""

@@ -553,7 +553,6 @@ class _IngestRun:
                     spans=prepared.spans,
                     span_vectors=span_vectors,
                     words=count_words(report.text),
-                    signature=fingerprint.signature,
                     band_keys=fingerprint.band_keys,
                     copy_of=self._copy_of(report, fingerprint, records),
                 )
