@@ -168,6 +168,20 @@ def build_application(settings: Settings, engine: Engine) -> Application:
     return application
 
 
+def _log_progress(every_seconds: float = 10.0):
+    """Ingest progress as a log line every few seconds (the bot has no terminal)."""
+    last = [0.0]
+
+    def report(done: int, expected: int) -> None:
+        now = time.monotonic()
+        if done < expected and now - last[0] < every_seconds:
+            return
+        last[0] = now
+        log.info("indexing: %d of %d reports", done, expected)
+
+    return report
+
+
 def run(settings: Settings) -> int:
     """Start the bot and poll until interrupted (Ctrl-C, SIGTERM)."""
     if settings.telegram_bot_token is None:
@@ -190,7 +204,7 @@ def run(settings: Settings) -> int:
     try:
         if engine.stats()["reports"] == 0 or engine.is_stale():
             log.info("indexing %s", settings.documents_dir)
-            summary = engine.ingest()
+            summary = engine.ingest(progress=_log_progress())
             log.info("indexed %s: %s", settings.documents_dir, summary.line())
             for error in summary.errors:
                 log.warning("skipped: %s", error)
