@@ -173,20 +173,24 @@ def main() -> None:
     args = parser.parse_args()
     reports = corpus_reports(args.corpus)
     queries = [json.loads(line)["question"] for line in QUESTIONS.open() if line.strip()][:50]
-    rows = []
     smallest = min(args.sizes)
-    real = measure(smallest, reports, args.work, "minilm", queries)
-    floor = embedding_floor(_synthesised(args.work, smallest), smallest)
-    real["embedding floor s"] = floor
-    real["ingest / floor"] = real["full ingest s"] / floor
-    rows.append(real)
-    for size in args.sizes:
-        rows.append(measure(size, reports, args.work, "hash", queries))
-    columns = list(dict.fromkeys(k for row in rows for k in row))
+    columns = [
+        "reports", "embedder", "full ingest s", "ingest peak MB", "no-change ingest s", "add one s", "edit one s",
+        "remove one s", "hybrid p50 ms", "answer p50 ms", "ask (fresh process) s", "bot start-up s",
+        "embedding floor s", "ingest / floor",
+    ]
+
+    def emit(row: dict) -> None:  # each row as soon as it is measured: the larger sizes take long
+        print("| " + " | ".join(_cell(row.get(c)) for c in columns) + " |", flush=True)
+
     print("| " + " | ".join(columns) + " |")
-    print("|---" * len(columns) + "|")
-    for row in rows:
-        print("| " + " | ".join(_cell(row.get(c)) for c in columns) + " |")
+    print("|---" * len(columns) + "|", flush=True)
+    real = measure(smallest, reports, args.work, "minilm", queries)
+    real["embedding floor s"] = floor = embedding_floor(_synthesised(args.work, smallest), smallest)
+    real["ingest / floor"] = real["full ingest s"] / floor
+    emit(real)
+    for size in args.sizes:
+        emit(measure(size, reports, args.work, "hash", queries))
 
 
 def _synthesised(work: Path, size: int) -> list[dict]:
