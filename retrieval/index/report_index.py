@@ -24,6 +24,7 @@ import logging
 import shutil
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -146,10 +147,10 @@ class _Source:
     size: int
     mtime_ns: int
     unchanged: bool  # as last read: not read again
+    key: str = field(init=False)  # the resolved path, as the catalog records a report's origin
 
-    @property
-    def key(self) -> str:
-        return str(self.path.resolve())
+    def __post_init__(self) -> None:
+        self.key = str(self.path.resolve())
 
 
 @dataclass
@@ -377,10 +378,13 @@ class _IngestRun:
 
     def execute(self) -> None:
         sources = self._scan()
+        by_origin: dict[str, list[str]] = defaultdict(list)
+        for doc_id, (_, origin) in self.known.items():
+            by_origin[origin].append(doc_id)
         plan = []
         for source in sorted(sources, key=lambda s: s.size):
             if source.unchanged:
-                ids = [d for d, (_, origin) in self.known.items() if origin == source.key]
+                ids = by_origin.get(source.key, [])
                 self.found.update(ids)
                 self.summary.unchanged += len(ids)
                 continue
