@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS reports (
     copy_of TEXT,
     indexed_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
-CREATE INDEX IF NOT EXISTS reports_by_origin ON reports(origin);
+-- Covering what every ingest reads first (which reports each file holds, and their
+-- hashes), so that read does not page through the reports' texts.
+CREATE INDEX IF NOT EXISTS reports_by_origin ON reports(origin, doc_id, content_hash);
 CREATE INDEX IF NOT EXISTS reports_by_copy ON reports(copy_of);
 CREATE TABLE IF NOT EXISTS passages (
     chunk_id TEXT PRIMARY KEY,
