@@ -34,6 +34,10 @@ NUMBER_WORDS = {
 }
 NUMBER_WORD_PATTERN = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
 YEAR = re.compile(r"(?:19|20)\d\d")  # a year is a number but counts nothing
+# What a report puts before a figure to bound it: part of the figure ("up to 48" is not 48).
+FIGURE_QUALIFIER_PATTERN = (
+    "at least|up to|more than|over|nearly|almost|about|around|some|as many as|fewer than|less than"
+)
 
 WORD = re.compile(r"[\w']+")  # a word, apostrophes kept ("MSF's")
 TOKEN = re.compile(r"\S+")  # a word with the punctuation around it, as written

@@ -62,6 +62,7 @@ def test_extractive_answer_quotes_the_seed_and_names_the_observatory(seed_data):
     [citation] = answer.citations
     assert citation.doc_id == SEED_ID
     assert "17 children" in citation.quote
+    assert "Up to 48 people" in citation.quote  # the qualifier is part of the figure
     assert citation.quote in seed_text(seed_data)
     assert citation.attributed_to == "Syrian Observatory of Human Rights"
     assert_quotes_verbatim(engine, answer)

@@ -40,7 +40,15 @@ from retrieval.answer.question import (
 from retrieval.answer.types import Draft
 from retrieval.answer.vocabulary import Vocabulary
 from retrieval.answer.windows import Window
-from retrieval.index.spans import Span, complete_clause, has_furniture, include_leading_name, skip_furniture, trim_fragment_start
+from retrieval.index.spans import (
+    Span,
+    complete_clause,
+    has_furniture,
+    include_figure_qualifier,
+    include_leading_name,
+    skip_furniture,
+    trim_fragment_start,
+)
 from retrieval.language import MONTHS, NUMBER_WORDS, YEAR, tokenize
 
 
@@ -362,7 +370,7 @@ class ExtractiveComposer:
         lines, quotes, events = [], {}, []
         for _, choice in picked:
             document = by_n[choice.n].report.text
-            span = complete_clause(document, trim_fragment_start(document, choice.span))
+            span = complete_clause(document, include_figure_qualifier(document, trim_fragment_start(document, choice.span)))
             lines.append(f"{' '.join(span.text.split())} [{choice.n}]")
             quotes.setdefault(choice.n, span)
             events.append((choice.n, span))
@@ -440,7 +448,7 @@ class ExtractiveComposer:
             if choice.n in quotes:  # one quote per window number
                 continue
             document = by_n[choice.n].report.text
-            span = include_leading_name(document, trim_fragment_start(document, choice.span))
+            span = include_leading_name(document, include_figure_qualifier(document, trim_fragment_start(document, choice.span)))
             span = complete_clause(document, span)
             dangling = _DANGLING.search(span.text)
             if dangling and dangling.start() > 0:  # "... since the offensive began according"

@@ -20,14 +20,14 @@ from text_to_num import alpha2digit
 
 from retrieval.answer.question import Question
 from retrieval.answer.types import Answer
-from retrieval.language import NUMBER_WORD_PATTERN, YEAR
+from retrieval.language import FIGURE_QUALIFIER_PATTERN, NUMBER_WORD_PATTERN, YEAR
 
 FIGURES_DIFFER = "The cited reports give different figures; each is shown with its source."
 ONE_SOURCE = "This figure comes from one report ({source}); other reports may count differently."
 _ASKS_FIGURE = re.compile(r"\bhow (?:many|much|long)\b|\btoll\b|\bnumber of\b|\bfigures?\b|\bcasualt", re.I)
 # A figure as reports write it: an optional qualifier, the number, and what it counts.
 _FIGURE = re.compile(
-    rf"(?:(?:at least|up to|more than|over|nearly|almost|about|around|some|as many as|fewer than|less than)\s+)?"
+    rf"(?:(?:{FIGURE_QUALIFIER_PATTERN})\s+)?"
     rf"(?<![\w.,])(?:\d[\d,.]*|{NUMBER_WORD_PATTERN}(?:[\s\-](?:{NUMBER_WORD_PATTERN}))*|dozens|hundreds|scores)"
     r"(?:\s+(?:thousand|million|billion))?(?![\w,])(?:\s+[a-z][\w\-]*){0,2}",
     re.I,
@@ -188,7 +188,7 @@ def summary_line(figures: list[Figure], question: Question) -> str | None:
 def _bare(figure: str) -> str:
     """The number of a figure with its qualifier ("at least 9 people" -> "at least 22")."""
     match = re.match(
-        rf"(?:(?:at least|up to|more than|over|nearly|almost|about|around|some|as many as|fewer than|less than)\s+)?"
+        rf"(?:(?:{FIGURE_QUALIFIER_PATTERN})\s+)?"
         rf"(?:\d[\d,.]*|(?:{NUMBER_WORD_PATTERN})(?:[\s\-](?:{NUMBER_WORD_PATTERN}))*|dozens|hundreds|scores)"
         r"(?:\s+(?:thousand|million|billion))?",
         figure,

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from retrieval.language import (
+    FIGURE_QUALIFIER_PATTERN,
     MONTH_PREFIX_PATTERN,
     NUMBER_WORD_PATTERN,
     SENTENCE_END,
@@ -120,6 +121,22 @@ def include_leading_name(text: str, span: Span, max_words: int = 3) -> Span:
             break
         start = word_start
     return span if start == span.start else Span(start, span.end, text[start : span.end])
+
+
+_QUALIFIER_BEFORE = re.compile(rf"(?:^|(?<=\s))(?:{FIGURE_QUALIFIER_PATTERN})[ \t]+$", re.I)
+_STARTS_WITH_FIGURE = re.compile(rf"(?:\d|(?:{NUMBER_WORD_PATTERN})\b)", re.I)
+
+
+def include_figure_qualifier(text: str, span: Span) -> Span:
+    """A window that opens on a figure ("48 people ...") starts at the qualifier that
+    bounds it ("Up to 48 people ..."): quoting the number without it changes the claim."""
+    if not _STARTS_WITH_FIGURE.match(span.text):
+        return span
+    line_start = text.rfind("\n", 0, span.start) + 1
+    before = _QUALIFIER_BEFORE.search(text, max(line_start, span.start - 20), span.start)
+    if before is None:
+        return span
+    return Span(before.start(), span.end, text[before.start() : span.end])
 
 
 def trim_fragment_start(text: str, span: Span, max_words: int = 4) -> Span:
