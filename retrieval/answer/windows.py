@@ -65,9 +65,6 @@ class Window:
             inside |= (spans[:, 0] >= a) & (spans[:, 1] <= b)
         return np.flatnonzero(inside)
 
-    def contains(self, start: int, end: int) -> bool:
-        return any(a <= start and end <= b for a, b in self.ranges)
-
     def tokens(self) -> int:
         return HEADER_TOKENS + count_tokens(self.text)
 

@@ -90,7 +90,6 @@ CREATE TABLE IF NOT EXISTS bands (
 CREATE INDEX IF NOT EXISTS bands_by_key ON bands(key);
 CREATE INDEX IF NOT EXISTS bands_by_doc ON bands(doc_id);
 """
-WORD_COLUMNS = ("lower", "capital", "initial", "placed")
 
 
 class IndexMismatchError(RuntimeError):
