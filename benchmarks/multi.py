@@ -104,7 +104,7 @@ def timeline_quality(engine: Engine, questions: list[dict]) -> dict[str, float]:
 def copy_detection(engine: Engine) -> dict[str, float]:
     """Precision and recall of the copy groups ingest made, on 50 hand-checked pairs."""
     pairs = load("copy-pairs.jsonl")
-    roots = engine.index.catalog.copy_roots(sorted({p["a"] for p in pairs} | {p["b"] for p in pairs}))
+    roots = engine.index.catalog.copies.roots(sorted({p["a"] for p in pairs} | {p["b"] for p in pairs}))
     tp = fp = fn = 0
     for p in pairs:
         predicted = roots.get(p["a"], p["a"]) == roots.get(p["b"], p["b"])
@@ -127,8 +127,8 @@ def detection_cost(engine: Engine) -> float:
     catalog = engine.index.catalog
     started = time.perf_counter()
     for doc_id in catalog.fingerprints():
-        text = catalog.report_text(doc_id) or ""
+        text = catalog.reports.report_text(doc_id) or ""
         fingerprint = duplicates.fingerprint(text)
         for other in catalog.band_neighbours(fingerprint.band_keys, doc_id):
-            duplicates.is_copy(text, catalog.report_text(other) or "")
+            duplicates.is_copy(text, catalog.reports.report_text(other) or "")
     return time.perf_counter() - started

@@ -160,7 +160,7 @@ def answer_quality(engine: Engine, questions: list[dict]) -> tuple[dict[str, flo
             cited += 1
             cited_gold += c.doc_id in q["gold_doc_ids"]
             quotes += 1
-            exact += engine.index.catalog.report_text(c.doc_id)[c.start : c.end] == c.quote
+            exact += engine.index.catalog.reports.report_text(c.doc_id)[c.start : c.end] == c.quote
         if q["gold_doc_ids"]:
             correct += ok
             refused_answerable += answer.refused

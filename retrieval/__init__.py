@@ -17,9 +17,9 @@ _EXPORTS = {
     "Settings": "retrieval.settings",
     "Answer": "retrieval.answer.types",
     "Citation": "retrieval.answer.types",
-    "SearchFilter": "retrieval.index.report_index",
-    "IngestSummary": "retrieval.index.report_index",
-    "IngestBusyError": "retrieval.index.report_index",
+    "SearchFilter": "retrieval.index.search",
+    "IngestSummary": "retrieval.index.ingest",
+    "IngestBusyError": "retrieval.index.ingest",
     "ReportInfo": "retrieval.index.catalog",
     "Report": "retrieval.index.documents",
     "DocumentError": "retrieval.index.documents",
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from retrieval.engine import Engine
     from retrieval.index.catalog import IndexMismatchError, ReportInfo
     from retrieval.index.documents import SUPPORTED_SUFFIXES, DocumentError, Report, human_size, load_file
-    from retrieval.index.report_index import IngestBusyError, IngestSummary, SearchFilter
+    from retrieval.index.ingest import IngestBusyError, IngestSummary
+    from retrieval.index.search import SearchFilter
     from retrieval.settings import Settings
 
 

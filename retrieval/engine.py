@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from retrieval.index.catalog import ReportInfo
 from retrieval.index.embeddings import embedder_id, make_embeddings
-from retrieval.index.report_index import IngestSummary, ReportIndex, SearchFilter, describe_filter
+from retrieval.index.ingest import IngestSummary
+from retrieval.index.report_index import ReportIndex
+from retrieval.index.search import SearchFilter
 from retrieval.settings import Settings, provide_seeds
 
 if TYPE_CHECKING:
@@ -71,7 +73,7 @@ class Engine:
                 settings.llm_timeout_seconds,
             )
         vocabulary = Vocabulary(
-            self.index.catalog.word_counts, share_from_idf(self.index.lexical.idf), self.index.lexical.count
+            self.index.catalog.words.counts, share_from_idf(self.index.lexical.idf), self.index.lexical.count
         )
         embed_phrases = getattr(self.embeddings, "embed_matrix", None)
         extractive = ExtractiveComposer(self.index.lexical.idf, vocabulary, embed_phrases)
@@ -92,10 +94,10 @@ class Engine:
 
     def reports(self, where: SearchFilter | None = None) -> list[ReportInfo]:
         """The indexed reports, newest first; with where, only those it lets through."""
-        reports = self.index.catalog.reports()
+        reports = self.index.catalog.reports.listing()
         if where is None or where.empty:
             return reports
-        allowed = set(self.index.catalog.filtered(where.source, where.published_from, where.published_to, where.include_undated))
+        allowed = set(self.index.catalog.reports.filtered(where.source, where.published_from, where.published_to, where.include_undated))
         return [r for r in reports if r.doc_id in allowed]
 
     def reports_matching(self, text: str) -> tuple[list[ReportInfo], str | None]:
@@ -107,7 +109,8 @@ class Engine:
         return self.reports(asked.where), asked.description
 
     def stats(self) -> dict:
-        return self.index.catalog.counts()
+        """The catalog's counts (``CatalogCounts``) as a dict, as the bot and --json show them."""
+        return self.index.catalog.counts().to_json()
 
     # answers ------------------------------------------------------------------
 
@@ -157,8 +160,8 @@ class Engine:
 
         catalog = self.index.catalog
         doc_ids = list(dict.fromkeys(h.passage.doc_id for h in hits))
-        roots = catalog.copy_roots(doc_ids)
-        groups = catalog.copies_of(sorted(set(roots.values())))
+        roots = catalog.copies.roots(doc_ids)
+        groups = catalog.copies.groups(sorted(set(roots.values())))
         copies = {root: [Copy(*member) for member in members] for root, members in groups.items()}
         stored = catalog.stored_reports(doc_ids)
         ranking = rank_reports(hits, stored, question_vector)
@@ -186,6 +189,8 @@ class Engine:
         applied = where if where is not None and not where.empty else asked.where
         answer = self.chain.invoke({"question": asked.question, "previous": previous or [], "where": applied})
         if applied is not None and not applied.empty:
+            from retrieval.answer.filters import describe_filter
+
             answer.filters = describe_filter(applied) if applied is where else asked.description
             answer.notes.insert(0, f"Searched {answer.filters}.")
             if answer.refused and applied.include_undated:

@@ -50,7 +50,7 @@ def seed_text(seed_data: Path) -> str:
 
 def assert_quotes_verbatim(engine: Engine, answer) -> None:
     for c in answer.citations + answer.related:
-        stored = engine.index.catalog.report_text(c.doc_id)
+        stored = engine.index.catalog.reports.report_text(c.doc_id)
         assert stored[c.start : c.end] == c.quote, c
 
 

@@ -100,7 +100,7 @@ def test_ingest_search_and_updates_go_through_the_chroma_server(chroma_url, docu
         summary = engine.ingest()
 
         assert sorted(summary.added) == sorted([SEED_ID, *postmortem_ids]) and not summary.errors
-        assert server_ids(chroma_url) == engine.index.catalog.chunk_ids()
+        assert server_ids(chroma_url) == engine.index.catalog.passages.chunk_ids()
         assert not (engine.settings.index_dir / "chroma").exists()  # nothing went to the embedded store
         hits = engine.index.hybrid("How many children were killed in government-controlled western Aleppo?", 3)
         assert hits[0].passage.doc_id == SEED_ID
@@ -115,7 +115,7 @@ def test_ingest_search_and_updates_go_through_the_chroma_server(chroma_url, docu
         edited = engine.ingest()
 
         assert edited.updated == [SEED_ID] and edited.unchanged == 4
-        assert server_ids(chroma_url) == engine.index.catalog.chunk_ids()  # old vectors deleted on the server
+        assert server_ids(chroma_url) == engine.index.catalog.passages.chunk_ids()  # old vectors deleted on the server
         answer = engine.ask("How many children were killed in western Aleppo?")
         assert not answer.refused
         assert any(c.doc_id == SEED_ID and "19 children" in c.quote for c in answer.citations)

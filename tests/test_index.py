@@ -19,7 +19,9 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from retrieval.engine import Engine
-from retrieval.index.report_index import REPORTS_PER_BATCH, IngestBusyError, ReportIndex, SearchFilter
+from retrieval.index.ingest import REPORTS_PER_BATCH, IngestBusyError
+from retrieval.index.report_index import ReportIndex
+from retrieval.index.search import SearchFilter
 from retrieval.index.vector_store import IndexMismatchError, VectorStore, connect
 from tests.conftest import CORPUS_FILES, SEED_DIR, SEED_ID, build_settings, clean_env, cli, eval_questions
 
@@ -93,7 +95,7 @@ def doc_ids(hits) -> list[str]:
 
 def assert_vectors_match_catalog(engine: Engine) -> None:
     """Chroma holds exactly one vector per catalog passage: nothing stale, nothing orphaned."""
-    assert engine.index.vectors.ids() == engine.index.catalog.chunk_ids()
+    assert engine.index.vectors.ids() == engine.index.catalog.passages.chunk_ids()
 
 
 # incremental ingest -------------------------------------------------------------
@@ -210,13 +212,13 @@ def test_a_file_that_turned_malformed_is_skipped_and_its_indexed_reports_kept(en
 
 def test_rebuild_reindexes_everything_from_scratch(engine):
     engine.ingest()
-    old_ids = engine.index.catalog.chunk_ids()
+    old_ids = engine.index.catalog.passages.chunk_ids()
 
     summary = engine.ingest(rebuild=True)
 
     assert sorted(summary.added) == [SEED_ID, "ops-001", "ops-002", "ops-003"]
     assert summary.passages == len(old_ids)
-    assert engine.index.catalog.chunk_ids() == old_ids  # same text, same chunking: same ids
+    assert engine.index.catalog.passages.chunk_ids() == old_ids  # same text, same chunking: same ids
     assert_vectors_match_catalog(engine)
     assert doc_ids(engine.index.hybrid("ammonia leak cold store", 3))[0] == "ops-002"
 
@@ -324,11 +326,11 @@ def test_the_langchain_retriever_returns_documents_with_citation_metadata(sample
     assert 0 < len(documents) <= sample_engine.settings.top_k
     assert all(isinstance(d, Document) for d in documents)
     assert SEED_ID in [d.metadata["doc_id"] for d in documents]
-    stored = sample_engine.index.catalog.passages([d.id for d in documents])
+    stored = sample_engine.index.catalog.passages.get([d.id for d in documents])
     for d in documents:
         assert d.page_content == stored[d.id].text
         assert d.metadata["doc_id"] == stored[d.id].doc_id
-        report = sample_engine.index.catalog.report_text(d.metadata["doc_id"])
+        report = sample_engine.index.catalog.reports.report_text(d.metadata["doc_id"])
         assert report[d.metadata["start"] : d.metadata["end"]] == d.page_content
 
 
@@ -407,7 +409,7 @@ def test_an_ingest_killed_half_way_leaves_every_report_answering_from_one_versio
 
     engine = Engine(settings)
     try:
-        catalog_ids = engine.index.catalog.chunk_ids()
+        catalog_ids = engine.index.catalog.passages.chunk_ids()
         vector_ids = engine.index.vectors.ids()
         leftovers = vector_ids - catalog_ids
         print(f"\nkilled after {len(done)} of {VERSIONED_REPORTS} reports; {len(leftovers)} vectors not in the catalog")
@@ -505,7 +507,7 @@ def test_extractive_answers_over_real_reports_are_verbatim_and_pass_verification
         answer = sample_engine.ask(q["question"])
         assert answer.verification.dropped == [], (q["id"], answer.verification.dropped)
         for c in answer.citations + answer.related:
-            assert sample_engine.index.catalog.report_text(c.doc_id)[c.start : c.end] == c.quote
+            assert sample_engine.index.catalog.reports.report_text(c.doc_id)[c.start : c.end] == c.quote
         answered += not answer.refused
         shown = " ".join([answer.text] + [c.quote for c in answer.citations]).casefold()
         right += not answer.refused and any(g.casefold() in shown for g in q["gold_answers"])

@@ -85,7 +85,7 @@ def growing_collection(corpus_dir: Path, path: Path, count: int) -> list[str]:
 
 def assert_consistent(engine: Engine) -> None:
     """Every committed passage is in both stores; nothing uncommitted is answered."""
-    catalog = engine.index.catalog.chunk_ids()
+    catalog = engine.index.catalog.passages.chunk_ids()
     assert catalog <= engine.index.vectors.ids()
     assert engine.index.lexical.count() >= len(catalog)
 
@@ -110,14 +110,14 @@ def test_an_ingest_killed_at_any_moment_keeps_every_finished_report_and_the_next
     try:
         assert {r.doc_id for r in engine.reports()} == kept
         for doc_id in sorted(kept)[:5]:  # a kept report is whole: its passages are searchable
-            text = engine.index.catalog.report_text(doc_id)
+            text = engine.index.catalog.reports.report_text(doc_id)
             hits = engine.index.bm25(" ".join(text.split()[5:15]), 5)
             assert doc_id in [h.passage.doc_id for h in hits]
         summary = engine.ingest([collection])
         assert summary.unchanged == len(kept)
         assert sorted(summary.added) == sorted(set(ids) - kept)
         assert_consistent(engine)
-        assert engine.index.vectors.ids() == engine.index.catalog.chunk_ids()  # leftovers swept
+        assert engine.index.vectors.ids() == engine.index.catalog.passages.chunk_ids()  # leftovers swept
     finally:
         engine.close()
 

@@ -90,11 +90,11 @@ def test_answer_chain_streams_tokens_over_http(engine):
 
 def test_answer_through_the_server_is_verified(engine):
     answer = engine.ask("How many children were killed in western Aleppo?")
-    stored = engine.index.catalog.report_text("000_4690d2a678555c89")
+    stored = engine.index.catalog.reports.report_text("000_4690d2a678555c89")
     for c in answer.citations + answer.related:
         assert stored[c.start : c.end] == c.quote
     if not answer.refused:
-        cited_text = " ".join(engine.index.catalog.report_text(c.doc_id) for c in answer.citations)
+        cited_text = " ".join(engine.index.catalog.reports.report_text(c.doc_id) for c in answer.citations)
         for number in re.findall(r"\d+", answer.text.replace(",", "")):
             assert number in cited_text or f"[{number}]" in answer.text, number
     assert answer.composer in {"llm", "extractive"}

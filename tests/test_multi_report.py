@@ -41,7 +41,7 @@ def test_a_toll_question_lists_each_reports_figure_with_its_source_and_date(clus
     fire_service = [f for f in answer.figures if f.who and "fire service" in f.who]
     assert fire_service and fire_service[0].figure == "At least 12 people"
     for citation in answer.citations:  # every quote is verbatim
-        assert cluster_engine.index.catalog.report_text(citation.doc_id)[citation.start : citation.end] == citation.quote
+        assert cluster_engine.index.catalog.reports.report_text(citation.doc_id)[citation.start : citation.end] == citation.quote
 
 
 def test_a_timeline_gives_dated_events_in_order_resolving_days_against_the_report(cluster_engine):

@@ -19,7 +19,7 @@ from bot.telegram_format import (
 )
 from retrieval.answer.types import Answer, Citation
 from retrieval.index.catalog import ReportInfo
-from retrieval.index.report_index import IngestSummary
+from retrieval.index.ingest import IngestSummary
 from tests.telegram_stub import parse_html, utf16_len
 
 

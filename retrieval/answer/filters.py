@@ -16,7 +16,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from retrieval.index.report_index import SearchFilter, describe_filter
+from retrieval.index.search import SearchFilter
 from retrieval.language import MONTH_PATTERN, MONTHS
 
 LATE_REPORT_DAYS = 7  # a report of an event may be published this long after it
@@ -88,6 +88,20 @@ def read_filters(question: str, today: datetime.date | None = None) -> QuestionF
     where = SearchFilter(source=source, published_from=since, published_to=until, include_undated=in_words)
     description = describe_filter(where) + (" (or undated)" if in_words else "")
     return QuestionFilter(text if explicit else question, where, description)
+
+
+def describe_filter(where: SearchFilter) -> str:
+    """"reports from Reuters published 2016-10-01 to 2016-10-31"."""
+    parts = []
+    if where.source:
+        parts.append(f"from {where.source}")
+    if where.published_from and where.published_to:
+        parts.append(f"published {where.published_from} to {where.published_to}")
+    elif where.published_from:
+        parts.append(f"published since {where.published_from}")
+    elif where.published_to:
+        parts.append(f"published until {where.published_to}")
+    return "reports " + " ".join(parts)
 
 
 def _dates_in_words(text: str, today: datetime.date) -> tuple[str | None, str | None]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from retrieval.index.catalog import StoredReport
-from retrieval.index.report_index import Hit
+from retrieval.index.search import Hit
 from retrieval.index.tokens import count_tokens
 
 GAP = " … "  # between two pieces of one report in a window

@@ -56,7 +56,7 @@ class LexicalIndex:
         index.register_tokenizer(ANALYZER, term_analyzer())
         if fresh:
             marker.write_text(LAYOUT)
-            if self.catalog.chunk_ids():
+            if self.catalog.passages.chunk_ids():
                 self._rebuild(index)
         return index
 
@@ -64,7 +64,7 @@ class LexicalIndex:
         """Fill an empty index from the catalog (after an upgrade, or if the folder was lost)."""
         log.info("building the BM25 index from the catalog")
         writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
-        for chunk_id, doc_id, title, text in self.catalog.all_passages():
+        for chunk_id, doc_id, title, text in self.catalog.passages.everything():
             writer.add_document(tantivy.Document(chunk_id=chunk_id, doc_id=doc_id, body=f"{title}\n{text}"))
         writer.commit()
         writer.wait_merging_threads()

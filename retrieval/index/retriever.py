@@ -8,7 +8,8 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from retrieval.index.report_index import Hit, ReportIndex, SearchFilter
+from retrieval.index.report_index import ReportIndex
+from retrieval.index.search import Hit, SearchFilter
 
 
 def hit_to_document(hit: Hit) -> Document:

@@ -1,0 +1,155 @@
+"""The reports table: each indexed report's stored text, content hash, origin file and
+citation metadata, and what is read of them (listings, filters, texts)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+
+from retrieval.index.catalog.database import Database
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    """What ``sources`` lists about an indexed report."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    published: str | None
+    url: str | None
+    passages: int
+    copy_of: str | None = None  # the report this one is a syndicated copy of
+
+    def to_json(self) -> dict:
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "source": self.source,
+            "published": self.published,
+            "url": self.url,
+            "passages": self.passages,
+            "copy_of": self.copy_of,
+        }
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    """A report as the answer step reads it: text, metadata and its quotable spans."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    published: str | None
+    url: str | None
+    text: str
+    copy_of: str | None
+    spans: np.ndarray  # (n, 2) int32 start/end offsets into text
+    vectors: np.ndarray | None  # (n, d) float32, or None when the embedder gives none
+    passages: list[tuple[int, int, int]]  # (position, start, end) of every passage
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    """Everything a batch writes about one report."""
+
+    doc_id: str
+    content_hash: str
+    origin: str
+    title: str
+    source: str | None
+    published: str | None
+    url: str | None
+    metadata: dict
+    text: str
+    passages: list[tuple[str, int, int, int, str, str, bool]]  # chunk_id, position, start, end, text, content_key, searchable
+    spans: np.ndarray
+    span_vectors: np.ndarray | None
+    words: dict[str, tuple[int, int, int, int]]
+    band_keys: list[int]
+    copy_of: str | None
+
+
+class ReportStore:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def write(self, db: sqlite3.Connection, record: ReportRecord) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO reports (doc_id, content_hash, origin, title, source, published,"
+            " url, metadata, text, copy_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.doc_id,
+                record.content_hash,
+                record.origin,
+                record.title,
+                record.source,
+                record.published,
+                record.url,
+                json.dumps(record.metadata, ensure_ascii=False, default=str),
+                record.text,
+                record.copy_of,
+            ),
+        )
+
+    def remove(self, db: sqlite3.Connection, doc_id: str) -> None:
+        # Its copies stay one group: the first of them becomes the report the others copy.
+        copies = [r[0] for r in db.execute("SELECT doc_id FROM reports WHERE copy_of = ? ORDER BY doc_id", (doc_id,))]
+        if copies:
+            db.execute("UPDATE reports SET copy_of = NULL WHERE doc_id = ?", (copies[0],))
+            db.execute("UPDATE reports SET copy_of = ? WHERE copy_of = ?", (copies[0], doc_id))
+        db.execute("DELETE FROM reports WHERE doc_id = ?", (doc_id,))
+
+    def text(self, db: sqlite3.Connection, doc_id: str) -> str | None:
+        row = db.execute("SELECT text FROM reports WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def set_origins(self, origins: dict[str, str]) -> None:
+        with self.database.transaction() as db:
+            db.executemany("UPDATE reports SET origin = ? WHERE doc_id = ?", [(o, d) for d, o in origins.items()])
+
+    def fingerprints(self) -> dict[str, tuple[str, str]]:
+        """doc_id -> (content hash, origin file) for every indexed report."""
+        rows = self.database.connection().execute("SELECT doc_id, content_hash, origin FROM reports")
+        return {doc_id: (h, origin) for doc_id, h, origin in rows}
+
+    def report_text(self, doc_id: str) -> str | None:
+        return self.text(self.database.connection(), doc_id)
+
+    def filtered(
+        self, source: str | None, published_from: str | None, published_to: str | None, include_undated: bool = False
+    ) -> list[str]:
+        """The doc ids of the reports that match a source and date range."""
+        clauses, args = [], []
+        if source:
+            clauses.append("source LIKE ?")
+            args.append(f"%{source}%")
+        undated = " OR published IS NULL" if include_undated else ""
+        if published_from:
+            clauses.append(f"(published >= ?{undated})")
+            args.append(published_from)
+        if published_to:
+            clauses.append(f"(published <= ?{undated})")
+            args.append(published_to)
+        where = " AND ".join(clauses) or "1"
+        rows = self.database.connection().execute(f"SELECT doc_id FROM reports WHERE {where} ORDER BY doc_id", args)
+        return [r[0] for r in rows]
+
+    def listing(self) -> list[ReportInfo]:
+        """Every indexed report, newest first."""
+        rows = self.database.connection().execute(
+            "SELECT r.doc_id, r.title, r.source, r.published, r.url,"
+            " (SELECT COUNT(*) FROM passages p WHERE p.doc_id = r.doc_id), r.copy_of"
+            " FROM reports r ORDER BY r.published IS NULL, r.published DESC, r.title"
+        )
+        return [ReportInfo(*row) for row in rows]
+
+    def metadata(self, doc_ids: list[str]) -> dict[str, tuple[str, str | None, str | None, str | None, str, str | None]]:
+        """doc_id -> (title, source, published, url, text, copy_of)."""
+        rows = self.database.select_in(
+            "SELECT doc_id, title, source, published, url, text, copy_of FROM reports WHERE doc_id IN ({marks})", doc_ids
+        )
+        return {doc_id: tuple(rest) for doc_id, *rest in rows}
