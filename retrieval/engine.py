@@ -1,5 +1,5 @@
-"""The engine: wires the report index (``retrieval.index``) to the answer step
-(``retrieval.answer``) as one LangChain chain, retrieve | compose | verify.
+"""The engine: wires the report index (``retrieval.index``) to the answer pipeline
+(``retrieval.answer.pipeline``). It decides nothing about answers itself.
 
 Rendering (Telegram HTML, JSON, terminal text) is the caller's job.
 """
@@ -7,10 +7,9 @@ Rendering (Telegram HTML, JSON, terminal text) is the caller's job.
 from __future__ import annotations
 
 import logging
-import time
-from pathlib import Path
-
 import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrieval.index.catalog import ReportInfo
@@ -22,47 +21,54 @@ from retrieval.settings import Settings, provide_seeds
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
-    from langchain_core.runnables import Runnable
 
-    from retrieval.answer.answerer import Answerer, Retrieved
+    from retrieval.answer.pipeline import AnswerPipeline
     from retrieval.answer.types import Answer
+    from retrieval.answer.windows import Reading
 
 log = logging.getLogger(__name__)
-
 
 
 class Engine:
     def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None, rebuild: bool = False) -> None:
         """chat_model overrides the model named by settings.llm (tests pass fakes);
         rebuild lets ``ingest(rebuild=True)`` replace an index built by another embedder.
-        The answer step is built on the first question: indexing never loads it."""
+        The answer pipeline is built on the first question: indexing never loads it."""
         self.settings = settings
         self.embeddings = make_embeddings(settings.embeddings)
         self.index = ReportIndex(
             settings, self.embeddings, embedder_id(settings.embeddings, self.embeddings), rebuild=rebuild
         )
         self._chat_model = chat_model
-        self._answerer: Answerer | None = None
-        self._chain: Runnable | None = None
+        self._pipeline: AnswerPipeline | None = None
         self._build_lock = threading.Lock()
 
     @property
-    def chat_model(self) -> BaseChatModel | None:
-        return self.answerer.chat_model
+    def pipeline(self) -> AnswerPipeline:
+        with self._build_lock:
+            if self._pipeline is None:
+                self._pipeline = self._build_pipeline()
+            return self._pipeline
 
     @property
-    def answerer(self) -> Answerer:
-        with self._build_lock:
-            if self._answerer is None:
-                self._answerer = self._build_answerer()
-            return self._answerer
+    def chat_model(self) -> BaseChatModel | None:
+        llm = self.pipeline.compose.llm
+        return llm.model if llm is not None else None
 
-    def _build_answerer(self) -> Answerer:
-        from retrieval.answer.answerer import Answerer
-        from retrieval.answer.extractive import ExtractiveComposer
-        from retrieval.answer.llm import make_chat_model
-        from retrieval.answer.verify import Verifier
-        from retrieval.answer.vocabulary import Vocabulary, share_from_idf
+    def _build_pipeline(self) -> AnswerPipeline:
+        from retrieval.answer.attribution import Attribution
+        from retrieval.answer.collection import Collection
+        from retrieval.answer.compose import Compose
+        from retrieval.answer.compose.extractive import ExtractiveComposer
+        from retrieval.answer.compose.llm import LLMComposer, make_chat_model
+        from retrieval.answer.incident import IncidentScope
+        from retrieval.answer.kinds import KindCheck
+        from retrieval.answer.pipeline import AnswerPipeline
+        from retrieval.answer.reader import QuestionReader
+        from retrieval.answer.retrieve import Retrieve
+        from retrieval.answer.shape import Shape
+        from retrieval.answer.verify import Verify
+        from retrieval.answer.windows import Windows
 
         settings, chat_model = self.settings, self._chat_model
         if chat_model is None and settings.llm != "extractive":
@@ -72,13 +78,21 @@ class Engine:
                 settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
                 settings.llm_timeout_seconds,
             )
-        vocabulary = Vocabulary(
-            self.index.catalog.words.counts, share_from_idf(self.index.lexical.idf), self.index.lexical.count
+        catalog = self.index.catalog
+        collection = Collection(catalog, self.index.lexical)
+        attribution = Attribution(collection)
+        incidents = IncidentScope(collection)
+        extractive = ExtractiveComposer(collection, attribution, KindCheck(collection, attribution), incidents)
+        return AnswerPipeline(
+            reader=QuestionReader(collection),
+            retrieve=Retrieve(self.index, self.embeddings, settings.candidates_per_retriever),
+            windows=Windows(catalog, settings.top_k, settings.context_tokens),
+            compose=Compose(extractive, LLMComposer(chat_model) if chat_model is not None else None),
+            extractive=extractive,
+            verify=Verify(collection, attribution),
+            shape=Shape(incidents),
+            collection_size=lambda: catalog.counts().reports,
         )
-        embed_phrases = getattr(self.embeddings, "embed_matrix", None)
-        extractive = ExtractiveComposer(self.index.lexical.idf, vocabulary, embed_phrases)
-        verifier = Verifier(vocabulary, extractive.attribution)
-        return Answerer(extractive, verifier, chat_model, settings.llm_timeout_seconds)
 
     # documents ----------------------------------------------------------------
 
@@ -97,7 +111,7 @@ class Engine:
         reports = self.index.catalog.reports.listing()
         if where is None or where.empty:
             return reports
-        allowed = set(self.index.catalog.reports.filtered(where.source, where.published_from, where.published_to, where.include_undated))
+        allowed = set(self.index.search.allowed_docs(where) or [])
         return [r for r in reports if r.doc_id in allowed]
 
     def reports_matching(self, text: str) -> tuple[list[ReportInfo], str | None]:
@@ -105,8 +119,8 @@ class Engine:
         "in October 2016"), and the filter said in words (None: no filter, every report)."""
         from retrieval.answer.filters import read_filters
 
-        asked = read_filters(text)
-        return self.reports(asked.where), asked.description
+        _, filters = read_filters(text, self.index.catalog.reports.outlets())
+        return self.reports(filters.where), filters.description
 
     def stats(self) -> dict:
         """The catalog's counts (``CatalogCounts``) as a dict, as the bot and --json show them."""
@@ -114,103 +128,32 @@ class Engine:
 
     # answers ------------------------------------------------------------------
 
-    @property
-    def chain(self) -> Runnable:
-        """retrieve | compose | verify, as LangChain Runnables."""
-        if self._chain is None:
-            from langchain_core.runnables import RunnableLambda
-
-            retrieve = RunnableLambda(self._retrieve, name="retrieve")
-            compose = RunnableLambda(self.answerer.compose, name="compose")
-            verify = RunnableLambda(self.answerer.verify, name="verify")
-            self._chain = retrieve | compose | verify
-        return self._chain
-
     def retriever(self, where: SearchFilter | None = None):
         """Hybrid search as a LangChain retriever."""
         from retrieval.index.retriever import HybridRetriever
 
         return HybridRetriever(index=self.index, k=self.settings.top_k, where=where)
 
-    def _retrieve(self, request: dict) -> Retrieved:
-        query = self.answerer.retrieval_query(request["question"], request["previous"])
-        return self.retrieve(request["question"], request["where"], search=query)
-
-    def retrieve(self, question: str, where: SearchFilter | None = None, search: str | None = None) -> Retrieved:
+    def retrieve(self, question: str, where: SearchFilter | None = None) -> Reading:
         """The question read, and the report windows a composer would read for it."""
-        from retrieval.answer.answerer import Retrieved
-        from retrieval.answer.question import read_question
+        from retrieval.answer.reader import Asked
 
-        from retrieval.answer.figures import FIGURE_REPORTS_FACTOR, asks_for_figures
+        return self.pipeline.reading(self.pipeline.read(Asked(question, where=where)))
 
-        search = search or question
-        read = read_question(question, search)
-        hits = self.index.hybrid(search, self.settings.candidates_per_retriever, where)
-        vector = self._query_vector(search)
-        if asks_for_figures(read):
-            # Every outlet's figure is the answer, and a republished copy may update one.
-            windows = self.windows(hits, vector, fold_copies=False, reports=FIGURE_REPORTS_FACTOR * self.settings.top_k)
-        else:
-            windows = self.windows(hits, vector)
-        return Retrieved(read, windows, vector)
-
-    def windows(self, hits: list, question_vector=None, fold_copies: bool = True, reports: int | None = None) -> list:
-        """The report windows the composer reads for ranked passages (``answer.windows``)."""
-        from retrieval.answer.windows import Copy, build_windows, rank_reports
-
-        catalog = self.index.catalog
-        doc_ids = list(dict.fromkeys(h.passage.doc_id for h in hits))
-        roots = catalog.copies.roots(doc_ids)
-        groups = catalog.copies.groups(sorted(set(roots.values())))
-        copies = {root: [Copy(*member) for member in members] for root, members in groups.items()}
-        stored = catalog.stored_reports(doc_ids)
-        ranking = rank_reports(hits, stored, question_vector)
-        return build_windows(
-            hits, stored, ranking, roots, copies, reports or self.settings.top_k, self.settings.context_tokens, fold_copies
-        )
-
-    def _query_vector(self, query: str):
-        import numpy as np
-
-        try:  # the search embedded the same query a moment ago: embed_query is cached
-            return np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
-        except Exception:  # a hosted embedder that is down: rank by terms alone
-            log.warning("could not embed the question; ranking spans by their terms only", exc_info=True)
-            return None
-
-    def ask(self, question: str, previous: list[str] | None = None, where: SearchFilter | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        previous: list[str] | None = None,
+        where: SearchFilter | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> Answer:
         """Answer one question; previous holds earlier questions of a follow-up thread;
         where (the command line's --source/--since/--until) overrides filters the
-        question carries ("source:Reuters", "in October 2016")."""
-        from retrieval.answer.filters import read_filters
+        question carries ("source:Reuters", "in October 2016"); progress is told what is
+        being done, in words ("Reading 8 reports…")."""
+        from retrieval.answer.reader import Asked
 
-        started = time.perf_counter()
-        asked = read_filters(question.strip())
-        applied = where if where is not None and not where.empty else asked.where
-        answer = self.chain.invoke({"question": asked.question, "previous": previous or [], "where": applied})
-        if applied is not None and not applied.empty:
-            from retrieval.answer.filters import describe_filter
-
-            answer.filters = describe_filter(applied) if applied is where else asked.description
-            answer.notes.insert(0, f"Searched {answer.filters}.")
-            if answer.refused and applied.include_undated:
-                # A date in words, and no report of that period answers: reports are often
-                # dated by when they were filed or annotated, not by the event. Look further,
-                # and say so.
-                wider = self.chain.invoke({"question": asked.question, "previous": previous or [], "where": None})
-                if not wider.refused:
-                    wider.notes.insert(0, f"No {answer.filters} answers this; these reports are from other dates.")
-                    answer = wider
-        log.info(
-            "answered in %.0f ms: refused=%s citations=%s composer=%s",
-            (time.perf_counter() - started) * 1000,
-            answer.refused,
-            [c.doc_id for c in answer.citations],
-            answer.composer,
-        )
-        return answer
+        return self.pipeline.run(Asked(question, tuple(previous or ()), where), progress)
 
     def close(self) -> None:
-        if self._answerer is not None:
-            self._answerer.close()
         self.index.catalog.close()

@@ -1,93 +1,27 @@
 """Filters people type into a question: which reports it may be answered from.
 
 Explicit tokens narrow the search exactly and are taken out of the question:
-``source:Reuters`` (or ``source:"Al Arabiya"``), ``since:2016-10-01``, ``until:2016-10-31``.
-Dates written in the question narrow it by publication date: "in October 2016", "in
-2015", "since 1 March", "between 3 and 6 May 2016", "last week" (relative to today).
-Reports often come out days after what they tell, so a date in words keeps a margin
-after the period and lets undated reports through. The answer says which filter it
-applied.
+``source:Reuters``, ``source:"Al Arabiya"`` or ``source:Daily Sabah`` (the longest
+outlet name of the collection that the words after it begin), ``since:2016-10-01``,
+``until:2016-10-31``. A date in words narrows it by publication date ("in October
+2016", "in 2015", "since 1 March", "between 3 and 6 May 2016", "last week"); reports
+often come out days after what they tell, so such a filter keeps a margin after the
+period and lets undated reports through. The answer says which filter it applied.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import re
-from dataclasses import dataclass
 
+from retrieval.answer.question import Filters
 from retrieval.index.search import SearchFilter
-from retrieval.language import MONTH_PATTERN, MONTHS
+from retrieval.language.dates import DateMention, dates_in
+from retrieval.language.en.calendar import SINCE_WORDS, UNTIL_WORDS
 
 LATE_REPORT_DAYS = 7  # a report of an event may be published this long after it
-_TOKEN = re.compile(r"\b(source|since|until):(\"[^\"]+\"|'[^']+'|\S+)", re.I)
-_MONTH_YEAR = re.compile(rf"\b(?:in|during|throughout)\s+(?:early\s+|late\s+|mid-?)?({MONTH_PATTERN})\s+((?:19|20)\d\d)\b", re.I)
-_YEAR = re.compile(r"\b(?:in|during|throughout)\s+((?:19|20)\d\d)\b(?!\s*-)", re.I)
-_SINCE = re.compile(rf"\bsince\s+(\d{{1,2}}\s+(?:{MONTH_PATTERN})(?:\s+(?:19|20)\d\d)?|(?:{MONTH_PATTERN})\s+\d{{1,2}}(?:,?\s+(?:19|20)\d\d)?)\b", re.I)
-_BETWEEN = re.compile(
-    rf"\bbetween\s+(\d{{1,2}})(?:\s+({MONTH_PATTERN}))?\s+and\s+(\d{{1,2}})\s+({MONTH_PATTERN})\s+((?:19|20)\d\d)\b", re.I
-)
-_RELATIVE = re.compile(r"\b(last|past|this)\s+(week|month|year)\b|\bin the (?:last|past)\s+(\d+)\s+days\b", re.I)
-
-
-@dataclass(frozen=True)
-class QuestionFilter:
-    """A question with its filter tokens taken out, the filter it asks for, and how to say it."""
-
-    question: str
-    where: SearchFilter | None
-    description: str | None  # "reports from Reuters published 2016-10-01 to 2016-10-31"
-
-
-def _iso(text: str) -> str | None:
-    try:
-        return datetime.date.fromisoformat(text).isoformat()
-    except ValueError:
-        return None
-
-
-def _month_number(name: str) -> int:
-    return next(i for i, m in enumerate(MONTHS, start=1) if m.lower() == name.lower())
-
-
-def _parse_day(expression: str, today: datetime.date) -> datetime.date | None:
-    import dateparser
-
-    found = dateparser.parse(
-        expression,
-        languages=["en"],
-        settings={"PREFER_DATES_FROM": "past", "RELATIVE_BASE": datetime.datetime.combine(today, datetime.time())},
-    )
-    return found.date() if found else None
-
-
-def read_filters(question: str, today: datetime.date | None = None) -> QuestionFilter:
-    """The filter a question carries, and the question without its tokens."""
-    today = today or datetime.date.today()
-    source = since = until = None
-    explicit = False
-    for kind, value in _TOKEN.findall(question):
-        value = value.strip("\"'")
-        explicit = True
-        if kind.lower() == "source":
-            source = value
-        elif kind.lower() == "since":
-            since = _iso(value) or since
-        else:
-            until = _iso(value) or until
-    text = " ".join(_TOKEN.sub(" ", question).split())
-    described_dates = since or until
-    if not described_dates:
-        since, until = _dates_in_words(text, today)
-    if not (source or since or until):
-        return QuestionFilter(text, None, None)
-    # A date in words keeps undated reports and those published a little later.
-    in_words = bool((since or until) and not described_dates)
-    if in_words and until and until < today.isoformat():
-        until = (datetime.date.fromisoformat(until) + datetime.timedelta(days=LATE_REPORT_DAYS)).isoformat()
-    where = SearchFilter(source=source, published_from=since, published_to=until, include_undated=in_words)
-    description = describe_filter(where) + (" (or undated)" if in_words else "")
-    return QuestionFilter(text if explicit else question, where, description)
+MAX_OUTLET_WORDS = 5
+_TOKEN = re.compile(r"\b(source|since|until):(\"[^\"]+\"|'[^']+'|\S+)", re.IGNORECASE)
 
 
 def describe_filter(where: SearchFilter) -> str:
@@ -104,29 +38,101 @@ def describe_filter(where: SearchFilter) -> str:
     return "reports " + " ".join(parts)
 
 
+def _iso(text: str) -> str | None:
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def _outlet_name(stored: str) -> str:
+    """"Daily Sabah (dailysabah.com)" -> "Daily Sabah"."""
+    return stored.split(" (")[0].strip()
+
+
+def _longest_outlet(words: list[str], outlets: list[str]) -> int:
+    """How many of words name an outlet of the collection (at least 1)."""
+    names = [_outlet_name(o).casefold() for o in outlets]
+    for length in range(min(MAX_OUTLET_WORDS, len(words)), 1, -1):
+        phrase = " ".join(words[:length]).casefold().strip(",.;:?")
+        if any(name == phrase or name.startswith(phrase + " ") for name in names):
+            return length
+    return 1
+
+
+def take_tokens(question: str, outlets: list[str]) -> tuple[str, str | None, str | None, str | None]:
+    """The question without its filter tokens, and the source, since and until they give."""
+    source = since = until = None
+    kept: list[str] = []
+    cursor = 0
+    for match in _TOKEN.finditer(question):
+        if match.start() < cursor:
+            continue
+        kept.append(question[cursor : match.start()])
+        kind, value = match.group(1).lower(), match.group(2)
+        cursor = match.end()
+        if kind == "source":
+            if value[:1] in "\"'":
+                source = value.strip("\"'")
+            else:
+                rest = question[match.start(2) :].split()
+                length = _longest_outlet(rest, outlets)
+                source = " ".join(rest[:length]).strip(",.;:?")
+                for word in rest[1:length]:  # the outlet's other words leave the question too
+                    cursor = question.index(word, cursor) + len(word)
+        elif kind == "since":
+            since = _iso(value) or since
+        else:
+            until = _iso(value) or until
+    kept.append(question[cursor:])
+    return " ".join("".join(kept).split()), source, since, until
+
+
 def _dates_in_words(text: str, today: datetime.date) -> tuple[str | None, str | None]:
-    match = _BETWEEN.search(text)
-    if match:
-        first_day, first_month, last_day, month, year = match.groups()
-        start = datetime.date(int(year), _month_number(first_month or month), int(first_day))
-        end = datetime.date(int(year), _month_number(month), int(last_day))
-        return start.isoformat(), end.isoformat()
-    match = _MONTH_YEAR.search(text)
-    if match:
-        month, year = _month_number(match.group(1)), int(match.group(2))
-        last = calendar.monthrange(year, month)[1]
-        return datetime.date(year, month, 1).isoformat(), datetime.date(year, month, last).isoformat()
-    match = _SINCE.search(text)
-    if match:
-        day = _parse_day(match.group(1), today)
-        return (day.isoformat() if day else None), None
-    match = _RELATIVE.search(text)
-    if match:
-        which, unit, days = match.groups()
-        span = {"week": 7, "month": 31, "year": 366}.get((unit or "").lower(), int(days or 0))
-        return (today - datetime.timedelta(days=span)).isoformat(), today.isoformat()
-    match = _YEAR.search(text)
-    if match:
-        year = int(match.group(1))
-        return f"{year}-01-01", f"{year}-12-31"
+    """The publication dates a date in words asks for: "in October 2016" the month, "since
+    1 March" from that day on, "until 3 May 2016" up to it."""
+    for mention in dates_in(text):
+        start, end = mention.dates.iso()
+        if start is None:
+            continue  # "on 30 October": which year is not said
+        before = text[: text.find(mention.text)].split()[-1:] if mention.text in text else []
+        word = before[0].lower() if before else ""
+        if word in SINCE_WORDS:
+            return start, None
+        if word in UNTIL_WORDS:
+            return None, end
+        return start, end
     return None, None
+
+
+def read_filters(
+    question: str, outlets: list[str], override: SearchFilter | None = None, today: datetime.date | None = None
+) -> tuple[str, Filters]:
+    """The question without its filter tokens, and the filter it asks for; override (the
+    command line's --source/--since/--until) wins over anything the question says."""
+    today = today or datetime.date.today()
+    text, source, since, until = take_tokens(question, outlets)
+    if override is not None and not override.empty:
+        return text, Filters(override, describe_filter(override), from_words=False)
+    in_words = False
+    if not (since or until):
+        since, until = _dates_in_words(text, today)
+        in_words = bool(since or until)
+    if not (source or since or until):
+        return text, Filters()
+    if in_words and until and until < today.isoformat():
+        until = (datetime.date.fromisoformat(until) + datetime.timedelta(days=LATE_REPORT_DAYS)).isoformat()
+    where = SearchFilter(source=source, published_from=since, published_to=until, include_undated=in_words)
+    return text, Filters(where, describe_filter(where) + (" (or undated)" if in_words else ""), from_words=in_words)
+
+
+def widened(filters: Filters) -> Filters:
+    """A date in words that found no answer: the same filter without its dates (the
+    source, if any, stays)."""
+    if filters.where is None or not filters.where.source:
+        return Filters()
+    where = SearchFilter(source=filters.where.source)
+    return Filters(where, describe_filter(where))
+
+
+__all__ = ["DateMention", "describe_filter", "read_filters", "take_tokens", "widened"]

@@ -1,26 +1,12 @@
-"""What an answer is: the draft every composer produces, and the verified answer every
-renderer reads."""
+"""What an answer is, as every renderer reads it: the verified claims, the citations they
+rest on, and for figure questions and timelines the rows made of those claims."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from retrieval.index.spans import Span
 
-
-@dataclass
-class Draft:
-    """A composer's output: text with [n] markers (n = position in the retrieved list)
-    and, from the extractive composer, the exact span each marker quotes."""
-
-    text: str
-    quotes: dict[int, Span] = field(default_factory=dict)
-    attributions: dict[int, str] = field(default_factory=dict)  # who, as the report spells it
-    events: list[tuple[int, Span]] = field(default_factory=list)  # a timeline's lines: window, exact span
-    also_published_by: dict[int, list[str]] = field(default_factory=dict)  # copies folded into a quote
-
-
-@dataclass
+@dataclass(frozen=True)
 class Citation:
     """One numbered source of an answer, with a verbatim quote from the stored report."""
 
@@ -33,8 +19,8 @@ class Citation:
     quote: str  # an exact span of the report's stored text: text[start:end]
     start: int
     end: int
-    attributed_to: str | None = None
-    also_published_by: list[str] = field(default_factory=list)  # outlets of syndicated copies
+    attributed_to: str | None = None  # who in the report makes the quoted claim
+    also_published_by: tuple[str, ...] = ()  # outlets of syndicated copies
 
     def to_json(self) -> dict:
         return {
@@ -46,25 +32,85 @@ class Citation:
             "url": self.url,
             "quote": self.quote,
             "attributed_to": self.attributed_to,
-            "also_published_by": self.also_published_by,
+            "also_published_by": list(self.also_published_by),
         }
 
 
-@dataclass
+@dataclass(frozen=True)
+class Claim:
+    """One verified statement of an answer: what it says, the figures it gives, who in
+    the report makes it, the report [n] and the exact span of it that supports it."""
+
+    text: str
+    n: int
+    doc_id: str
+    quote: str  # text[start:end] of the report
+    start: int
+    end: int
+    said_by: str | None
+    figures: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "text": self.text,
+            "figures": list(self.figures),
+            "said_by": self.said_by,
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "quote": self.quote,
+        }
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One report's figure for what was asked, as figures by source list it."""
+
+    n: int  # the citation that quotes it
+    figure: str  # as the report writes it: "at least 9 people"
+    value: float | None  # its number, for ordering the summary (never added up)
+    who: str | None  # who in the report gives it (None: the report credits nobody)
+    outlet: str | None
+    published: str | None
+    also_published_by: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "n": self.n,
+            "figure": self.figure,
+            "who": self.who,
+            "outlet": self.outlet,
+            "published": self.published,
+            "also_published_by": list(self.also_published_by),
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    """One dated event of a timeline."""
+
+    n: int  # the citation of the report it comes from
+    date: str | None  # ISO date
+    dated_by: str  # "text" (the sentence gives the date) or "report" (its publication date)
+    text: str  # the sentence, verbatim
+
+    def to_json(self) -> dict:
+        return {"n": self.n, "date": self.date, "dated_by": self.dated_by, "text": self.text}
+
+
+@dataclass(frozen=True)
 class Dropped:
-    """Something verification removed from a draft, and why."""
+    """A claim verification removed, and why."""
 
     text: str
     reason: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Verification:
-    removed_markers: list[int] = field(default_factory=list)
-    dropped: list[Dropped] = field(default_factory=list)
-    unsupported_quotes: int = 0  # quotes that were not exact spans (always fixed, never shown)
-    # Where the model named another source than the one we found in the report.
-    attribution_disagreements: list[dict] = field(default_factory=list)
+    dropped: tuple[Dropped, ...] = ()
+    removed_markers: tuple[int, ...] = ()  # citations to reports the composer was not given
+    corrected_citations: tuple[tuple[int, int], ...] = ()  # (cited, the report that holds the quote)
+    unlocated_quotes: int = 0  # model quotes not found verbatim (the stored span is shown instead)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -72,19 +118,21 @@ class Verification:
 
 @dataclass
 class Answer:
-    question: str
-    text: str  # answer sentences with [n] markers, or the refusal
+    question: str  # exactly as asked
+    text: str  # the claims with [n] markers, one per line, or the refusal
     refused: bool
     citations: list[Citation] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
     related: list[Citation] = field(default_factory=list)  # closest passages when refused
     verification: Verification = field(default_factory=Verification)
-    notes: list[str] = field(default_factory=list)  # e.g. "the summary is unavailable"
+    notes: list[str] = field(default_factory=list)
     composer: str = "extractive"
     retrieval_query: str | None = None  # differs from question for follow-ups
     filters: str | None = None  # which reports the question was narrowed to, said in words
-    summary: str | None = None  # for figures by source: "12 to 40 dead across 4 reports, ..."
-    figures: list = field(default_factory=list)  # figures.Figure, ordered by report date
-    events: list = field(default_factory=list)  # timeline.Event, in date order
+    filter: dict | None = None  # the same as data: source, since, until, reports left, undated
+    summary: str | None = None  # for figures by source: "From 12 to 40 people across 4 sources, ..."
+    figures: list[Figure] = field(default_factory=list)  # ordered by report date
+    events: list[Event] = field(default_factory=list)  # in date order
 
     def to_json(self) -> dict:
         return {
@@ -92,12 +140,14 @@ class Answer:
             "answer": self.text,
             "refused": self.refused,
             "citations": [c.to_json() for c in self.citations],
+            "claims": [c.to_json() for c in self.claims],
             "related": [c.to_json() for c in self.related],
             "verification": self.verification.to_json(),
             "notes": self.notes,
             "composer": self.composer,
             "retrieval_query": self.retrieval_query,
             "filters": self.filters,
+            "filter": self.filter,
             "summary": self.summary,
             "figures": [f.to_json() for f in self.figures],
             "events": [e.to_json() for e in self.events],

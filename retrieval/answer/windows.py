@@ -17,12 +17,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from retrieval.index.catalog import StoredReport
+from retrieval.answer.question import Intent, Question
+from retrieval.answer.retrieve import FilterEffect, Retrieved
+from retrieval.index.catalog import Catalog, StoredReport
 from retrieval.index.search import Hit
 from retrieval.index.tokens import count_tokens
 
 GAP = " … "  # between two pieces of one report in a window
 HEADER_TOKENS = 24  # what a window's title, outlet and date line costs in a prompt
+# A figure question reads this many times TOP_K reports (their hit passages first, within
+# the same token budget), each copy of a story apart: every outlet's figure is the answer,
+# and a republished copy may update one.
+FIGURE_REPORTS_FACTOR = 2
 
 
 @dataclass(frozen=True)
@@ -180,3 +186,48 @@ def _whole_sentences(report: StoredReport, start: int, end: int) -> tuple[int, i
     if not cut.any():
         return start, end
     return min(start, int(spans[cut, 0].min())), max(end, int(spans[cut, 1].max()))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A question and the report windows a composer reads for it, numbered [1]..[n]."""
+
+    question: Question
+    windows: tuple[Window, ...]
+    question_vector: np.ndarray | None
+    effect: FilterEffect | None = None
+
+    def window(self, n: int) -> Window | None:
+        return next((w for w in self.windows if w.n == n), None)
+
+
+class Windows:
+    """The third step: the best reports of the search, a window of each, within the
+    token budget; a figure question reads twice as many, copies apart."""
+
+    def __init__(self, catalog: Catalog, top_k: int, budget_tokens: int) -> None:
+        self.catalog = catalog
+        self.top_k = top_k
+        self.budget_tokens = budget_tokens
+
+    def run(self, retrieved: Retrieved) -> Reading:
+        question = retrieved.question
+        figures = question.intent is Intent.FIGURES
+        windows = self.windows(
+            list(retrieved.hits),
+            retrieved.question_vector,
+            fold_copies=not figures,
+            reports=FIGURE_REPORTS_FACTOR * self.top_k if figures else self.top_k,
+        )
+        return Reading(question, tuple(windows), retrieved.question_vector, retrieved.effect)
+
+    def windows(self, hits: list[Hit], question_vector=None, fold_copies: bool = True, reports: int | None = None) -> list[Window]:
+        doc_ids = list(dict.fromkeys(h.passage.doc_id for h in hits))
+        if not doc_ids:
+            return []
+        roots = self.catalog.copies.roots(doc_ids)
+        groups = self.catalog.copies.groups(sorted(set(roots.values())))
+        copies = {root: [Copy(*member) for member in members] for root, members in groups.items()}
+        stored = self.catalog.stored_reports(doc_ids)
+        ranking = rank_reports(hits, stored, question_vector)
+        return build_windows(hits, stored, ranking, roots, copies, reports or self.top_k, self.budget_tokens, fold_copies)

@@ -377,6 +377,7 @@ class _Run:
         if catalog.get_meta("embedder") is None:
             catalog.set_meta("embedder", index.embedder_id)
         vectors = BatchVectors(catalog, index.embeddings, index.embedder_id, batch)
+        entities = index.recogniser.entities([prepared.report.text for prepared in batch])
         # A passage repeating an earlier one of its report word for word (a log line
         # thousands of times) is held once by the stores: the copies would only crowd
         # out every other report from the search.
@@ -389,7 +390,7 @@ class _Run:
                     searchable.add(p.chunk_id)
                     passage_vectors.append(vector)
         records = []
-        for prepared, span_vectors in zip(batch, vectors.span_vectors):
+        for prepared, span_vectors, found in zip(batch, vectors.span_vectors, entities):
             report = prepared.report
             fingerprint = duplicates.fingerprint(report.text)
             records.append(
@@ -410,6 +411,7 @@ class _Run:
                     spans=prepared.spans,
                     span_vectors=span_vectors,
                     words=count_words(report.text),
+                    entities=found,
                     band_keys=fingerprint.band_keys,
                     copy_of=self._copy_of(report, fingerprint, records),
                 )

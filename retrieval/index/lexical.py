@@ -4,7 +4,7 @@ tantivy is a segment-based search engine: adding or deleting a report writes a s
 new segment and merges segments in the background, so an update costs the same however
 large the collection is, and a commit is atomic (an ingest killed mid-way leaves the
 last commit). Readers in any process reload when the catalog's generation moves. Terms
-come from ``retrieval.language.term_analyzer``, the analyzer the answer step uses too.
+come from ``retrieval.language.terms.term_analyzer``, the analyzer the answer step uses too.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import tantivy
 
 from retrieval.index.catalog import Catalog
-from retrieval.language import term_analyzer, terms
+from retrieval.language.terms import term_analyzer, terms
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from retrieval.index.catalog import Catalog, IndexMismatchError, SchemaMismatchError
+from retrieval.index.entities import Recogniser
 from retrieval.index.ingest import Ingest, IngestSummary, Progress
 from retrieval.index.lexical import LexicalIndex
 from retrieval.index.search import Hit, Search, SearchFilter
@@ -45,6 +46,7 @@ class ReportIndex:
         self.lexical = LexicalIndex(self.folder / "bm25", self.catalog)
         self._vectors = None  # a VectorStore once connected
         self._vectors_lock = threading.Lock()
+        self.recogniser = Recogniser()  # loads its model on the first batch an ingest writes
         self.search = Search(self.catalog, lambda: self.vectors, self.lexical, settings.candidates_per_retriever)
         self._ingest = Ingest(self)
 

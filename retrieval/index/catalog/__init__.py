@@ -2,8 +2,9 @@
 
 One store per table, sharing one connection per thread (``database.Database``): the
 reports with their stored texts and metadata, their passages, their quotable spans with
-vectors, the files ingest has read, the embedding cache, the collection's word
-statistics, the groups of syndicated copies and the pending ids. The vector store and
+vectors, their named entities, the files ingest has read, the embedding cache, the
+collection's word and name statistics, the groups of syndicated copies and the pending
+ids. The vector store and
 the BM25 index are derived from it: a passage counts as indexed only once its batch's
 catalog transaction has committed. Ids written to those stores before that are recorded
 as pending first, so whatever a killed ingest left behind is swept.
@@ -20,6 +21,7 @@ import numpy as np
 from retrieval.index.catalog.copies import CopyStore
 from retrieval.index.catalog.database import Database, IndexMismatchError, SchemaMismatchError
 from retrieval.index.catalog.embeddings import EmbeddingStore
+from retrieval.index.catalog.entities import EntityStore
 from retrieval.index.catalog.files import FileStore
 from retrieval.index.catalog.passages import PassageStore, StoredPassage
 from retrieval.index.catalog.pending import PendingStore
@@ -62,6 +64,7 @@ class Catalog:
         self.files = FileStore(self.database)
         self.embeddings = EmbeddingStore(self.database)
         self.words = WordStore(self.database)
+        self.entities = EntityStore(self.database)
         self.copies = CopyStore(self.database)
         self.pending = PendingStore(self.database)
 
@@ -91,11 +94,14 @@ class Catalog:
             for record in records:
                 new_ids = {p[0] for p in record.passages if p[6]}
                 stale += [c for c in self.passages.searchable_of(db, record.doc_id) if c not in new_ids]
-                self.words.forget(db, self.reports.text(db, record.doc_id))
+                old_text = self.reports.text(db, record.doc_id)
+                self.words.forget(db, old_text)
+                self.entities.forget(db, record.doc_id, old_text)
                 self.reports.write(db, record)
                 self.passages.replace(db, record.doc_id, record.passages)
                 self.spans.write(db, record.doc_id, record.spans, record.span_vectors)
                 self.words.add(db, record.words)
+                self.entities.write(db, record.doc_id, record.text, record.entities)
                 self.copies.replace_bands(db, record.doc_id, record.band_keys)
             self.pending.drop(db, [p[0] for r in records for p in r.passages if p[6]])
             self.pending.add(db, stale)
@@ -109,7 +115,9 @@ class Catalog:
         with self.database.transaction() as db:
             for doc_id in doc_ids:
                 removed += self.passages.searchable_of(db, doc_id)
-                self.words.forget(db, self.reports.text(db, doc_id))
+                old_text = self.reports.text(db, doc_id)
+                self.words.forget(db, old_text)
+                self.entities.forget(db, doc_id, old_text)
                 self.reports.remove(db, doc_id)
             self.pending.add(db, removed)
             if doc_ids:
@@ -124,10 +132,14 @@ class Catalog:
             return {}
         passages = self.passages.positions(doc_ids)
         spans = self.spans.of(doc_ids)
+        entities = self.entities.of(doc_ids)
         found = {}
         for doc_id, (title, source, published, url, text, copy_of) in self.reports.metadata(doc_ids).items():
             offsets, vectors = spans.get(doc_id, (np.zeros((0, 2), dtype=np.int32), None))
-            found[doc_id] = StoredReport(doc_id, title, source, published, url, text, copy_of, offsets, vectors, passages[doc_id])
+            found[doc_id] = StoredReport(
+                doc_id, title, source, published, url, text, copy_of, offsets, vectors, passages[doc_id],
+                tuple(entities.get(doc_id, ())),
+            )
         return found
 
     def counts(self) -> CatalogCounts:

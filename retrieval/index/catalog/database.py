@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reports (
@@ -63,13 +63,24 @@ CREATE TABLE IF NOT EXISTS embeddings (
 -- Ids written to the vector store or the BM25 index whose catalog state is not settled.
 CREATE TABLE IF NOT EXISTS pending (chunk_id TEXT PRIMARY KEY);
 -- How the collection writes each word: lower-case, capitalised inside a sentence,
--- capitalised at a sentence start, capitalised after a preposition of place ("in X").
+-- capitalised at a sentence start.
 CREATE TABLE IF NOT EXISTS words (
     word TEXT PRIMARY KEY,
     lower INTEGER NOT NULL DEFAULT 0,
     capital INTEGER NOT NULL DEFAULT 0,
-    initial INTEGER NOT NULL DEFAULT 0,
-    placed INTEGER NOT NULL DEFAULT 0
+    initial INTEGER NOT NULL DEFAULT 0
+);
+-- The named entities of each report (int32 start, end, label index rows), and how often
+-- the collection gives each name (its key, ``retrieval.language.names.key``) each label.
+CREATE TABLE IF NOT EXISTS entities (
+    doc_id TEXT PRIMARY KEY REFERENCES reports(doc_id) ON DELETE CASCADE,
+    rows BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS names (
+    name TEXT NOT NULL,
+    label TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (name, label)
 );
 -- Near-duplicate detection: the LSH band keys of each report's MinHash signature.
 CREATE TABLE IF NOT EXISTS bands (

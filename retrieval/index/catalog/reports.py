@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.index.catalog.database import Database
+from retrieval.index.entities import Entity
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class StoredReport:
     spans: np.ndarray  # (n, 2) int32 start/end offsets into text
     vectors: np.ndarray | None  # (n, d) float32, or None when the embedder gives none
     passages: list[tuple[int, int, int]]  # (position, start, end) of every passage
+    entities: tuple[Entity, ...] = ()  # recognised at ingest, in text order
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ class ReportRecord:
     passages: list[tuple[str, int, int, int, str, str, bool]]  # chunk_id, position, start, end, text, content_key, searchable
     spans: np.ndarray
     span_vectors: np.ndarray | None
-    words: dict[str, tuple[int, int, int, int]]
+    words: dict[str, tuple[int, int, int]]
+    entities: list[Entity]
     band_keys: list[int]
     copy_of: str | None
 
@@ -153,3 +156,14 @@ class ReportStore:
             "SELECT doc_id, title, source, published, url, text, copy_of FROM reports WHERE doc_id IN ({marks})", doc_ids
         )
         return {doc_id: tuple(rest) for doc_id, *rest in rows}
+
+    def outlets(self) -> list[str]:
+        """Every distinct outlet (``source``) of the indexed reports."""
+        rows = self.database.connection().execute("SELECT DISTINCT source FROM reports WHERE source IS NOT NULL ORDER BY source")
+        return [r[0] for r in rows]
+
+    def undated(self, doc_ids: list[str] | None = None) -> int:
+        """How many reports (of doc_ids, or of all) have no date."""
+        if doc_ids is None:
+            return self.database.connection().execute("SELECT COUNT(*) FROM reports WHERE published IS NULL").fetchone()[0]
+        return sum(1 for _ in self.database.select_in("SELECT 1 FROM reports WHERE published IS NULL AND doc_id IN ({marks})", doc_ids))

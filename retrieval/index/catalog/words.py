@@ -1,6 +1,6 @@
 """The words table: how the collection writes each word (lower-case, capitalised inside a
-sentence, at a sentence start, after a preposition of place), updated as reports come
-and go (``retrieval.index.words`` counts them)."""
+sentence, at a sentence start), updated as reports come and go
+(``retrieval.index.words`` counts them)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from retrieval.index.catalog.database import Database
 from retrieval.index.words import count_words
 
-WordCounts = tuple[int, int, int, int]
+WordCounts = tuple[int, int, int]
 
 
 class WordStore:
@@ -19,9 +19,9 @@ class WordStore:
 
     def add(self, db: sqlite3.Connection, words: dict[str, WordCounts], sign: int = 1) -> None:
         db.executemany(
-            "INSERT INTO words (word, lower, capital, initial, placed) VALUES (?, ?, ?, ?, ?)"
+            "INSERT INTO words (word, lower, capital, initial) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(word) DO UPDATE SET lower = lower + excluded.lower, capital = capital + excluded.capital,"
-            " initial = initial + excluded.initial, placed = placed + excluded.placed",
+            " initial = initial + excluded.initial",
             [(w, *(sign * c for c in counts)) for w, counts in words.items()],
         )
 
@@ -31,8 +31,8 @@ class WordStore:
             self.add(db, count_words(old_text), sign=-1)
 
     def counts(self, words: Iterable[str]) -> dict[str, WordCounts]:
-        """word (lower-cased) -> (lower, capital, initial, placed) counts in the collection."""
+        """word (lower-cased) -> (lower, capital, initial) counts in the collection."""
         rows = self.database.select_in(
-            "SELECT word, lower, capital, initial, placed FROM words WHERE word IN ({marks})", list(dict.fromkeys(words))
+            "SELECT word, lower, capital, initial FROM words WHERE word IN ({marks})", list(dict.fromkeys(words))
         )
         return {word: tuple(counts) for word, *counts in rows}

@@ -1,0 +1,403 @@
+"""The extractive composer (the offline default, and the fallback when an LLM fails): it
+picks the sentences of the report windows that answer the question and makes each a
+claim, quoted verbatim with who in the report makes it, or declines.
+
+Candidates are the quotable spans of every window (sentences, or bounded windows of
+words where a report has no punctuation). Each is scored by the question's terms
+(weighted by their rarity in the collection) and by similarity to the question, using
+span vectors computed at ingest, so answering embeds nothing but the question. The
+answer-type check (``kinds``) then adjusts the score: a span that holds nothing of the
+kind asked (no figure of the counted thing for "how many") is unlikely to answer.
+Declining is a scored choice, as the "no answer" candidate of an extractive reader: no
+span scores high enough, or the best one's report lacks the names and dates that pin
+the incident, or none holds the kind of answer that must be there.
+
+A figure question gets one claim from every report about the same incident (its place
+and date, ``incident``) that gives a figure of the counted thing; a timeline one dated
+claim per event.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+
+from retrieval.answer.attribution import Attribution
+from retrieval.answer.collection import Collection
+from retrieval.answer.draft import Draft, DraftClaim
+from retrieval.answer.incident import DAYS_AFTER, IncidentScope
+from retrieval.answer.kinds import KindCheck, counted_figures
+from retrieval.answer.question import STRICT_KINDS, Intent, Kind, Question
+from retrieval.answer.report import Region, ReportView
+from retrieval.answer.windows import Reading, Window
+from retrieval.index.spans import (
+    Span,
+    complete_clause,
+    has_furniture,
+    include_figure_qualifier,
+    is_headline,
+    include_leading_name,
+    skip_furniture,
+    trim_fragment_start,
+)
+from retrieval.language.dates import DateRange
+from retrieval.language.en.questions import ASKING_WORDS
+from retrieval.language.names import acronyms_spelled_out, written_in
+from retrieval.language.numbers import number_values
+from retrieval.language.terms import term_set
+
+# Chosen on the studied sets together (docs/benchmarks.md says which; the held-out sets
+# were never used to set them): the best span's score (embedding similarity and term
+# coverage, times the answer-type factors below) must reach MIN_SCORE, and its report
+# must contain this share of the question's names, numbers and dates, or the composer
+# declines.
+MIN_SCORE = 0.5
+MIN_ANCHOR_COVERAGE = 0.8
+SIMILARITY_WEIGHT = 0.7  # span score: this much embedding similarity, the rest term coverage
+TYPE_MISS = 0.75  # a span with nothing of the wanted kind scores this much
+TYPE_HIT = 1.1  # and one with it this much
+FURNITURE = 0.85  # and one with page furniture inside (a credit and dateline mid-span) this much
+HEADLINE = 0.85  # and a headline (title case) this much
+# A name next to the noun a "which" question asks about ("minister Omar al-Fenn"), or
+# a new name as the source of a "who said" claim, scores this much more.
+FOCUS_BONUS = 1.35
+DATE_MISSING = 0.5  # a report far from the asked date that never names its month covers at most this share of anchors
+SECOND_SPAN_RATIO = 0.8  # a second span is quoted when it scores this close to the best
+MAX_SPANS = 2
+# A figure question quotes each report about the incident whose best figure-giving span
+# scores this close to the best one, up to MAX_FIGURES reports.
+FIGURE_SCORE_RATIO = 0.6
+MAX_FIGURES = 12
+# A report gives a second or third figure when someone else gives it ("IS said 40 had
+# been killed"; "the Observatory gave a lower toll of 31").
+FIGURES_PER_REPORT = 3
+# A timeline quotes the events scoring this close to the best, up to MAX_EVENTS, at most
+# EVENTS_PER_REPORT from one report.
+EVENT_SCORE_RATIO = 0.7
+TIMELINE_MIN_SCORE = 0.4
+MAX_EVENTS = 8
+EVENTS_PER_REPORT = 3
+MAX_MERGED_CHARS = 400  # two sentences of one report close together are quoted as one span
+ATTRIBUTED = 24  # the best spans whose sources are read (a "who said" question needs them)
+FOCUS_REACH = 6  # words between the noun a "which" question asks about and the name that answers
+TAIL_WORDS = 8  # an attribution right after a quote ("... according to SOHR") is quoted with it
+
+
+_ASKING = term_set(" ".join(ASKING_WORDS))
+
+
+@dataclass
+class Candidate:
+    """A quotable span of window n, and what the composer found in it."""
+
+    n: int
+    span: Span
+    score: float
+    anchor_coverage: float
+    offered: frozenset[Kind]
+    offers_strict: bool
+    similarity: float
+
+
+@lru_cache(maxsize=512)
+def _report_anchors(
+    doc_id: str, content: int, title: str, published: str | None, text: str
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The stemmed words, number values and spelled-out acronyms of a report, its title
+    and its date, for the names and numbers of a question to be looked up in (keyed by a
+    hash of the text: an edited report is read anew)."""
+    whole = f"{title}\n{published or ''}\n{text}"
+    return term_set(whole), number_values(whole), frozenset(acronyms_spelled_out(whole))
+
+
+@lru_cache(maxsize=512)
+def _span_terms(doc_id: str, content: int, text: str, offsets: tuple[tuple[int, int], ...]) -> tuple[frozenset[str], ...]:
+    return tuple(term_set(text[a:b]) for a, b in offsets)
+
+
+def _shares_prefix(anchor: str, tokens: frozenset[str]) -> bool:
+    """"qatari" ~ "qatar", "europ" ~ "european": stems of one name in other word forms."""
+    if anchor in tokens:
+        return True
+    if len(anchor) < 5 or anchor.isdigit():
+        return False
+    return any(t[:5] == anchor[:5] for t in tokens)
+
+
+def _same_claim(a: str, b: str) -> bool:
+    """Reports repeat their lead sentence; do not quote the same words twice from one."""
+    words_a, words_b = set(a.lower().split()), set(b.lower().split())
+    return len(words_a & words_b) > 0.5 * min(len(words_a), len(words_b))
+
+
+class ExtractiveComposer:
+    def __init__(self, collection: Collection, attribution: Attribution, kinds: KindCheck, incidents: IncidentScope) -> None:
+        self.collection = collection
+        self.attribution = attribution
+        self.kinds = kinds
+        self.incidents = incidents
+
+    # scoring -------------------------------------------------------------------
+
+    def score(self, reading: Reading) -> list[Candidate]:
+        """Every span of every window, best first."""
+        question = reading.question
+        weights = self.collection.term_weights(set(question.terms))
+        total = sum(weights.values())
+        if not total:
+            return []
+        scored: list[Candidate] = []
+        for window in reading.windows:
+            scored += self._score_window(question, window, reading.question_vector, weights, total)
+        scored.sort(key=lambda c: c.score, reverse=True)
+        views = {w.n: ReportView(w.report) for w in reading.windows}
+        if Intent.WHO is question.intent or Kind.SPEAKER in question.kinds:
+            for c in scored[:ATTRIBUTED]:
+                speaker = self.attribution.speaker(views[c.n], c.span.start, c.span.end)
+                c.score *= FOCUS_BONUS if speaker is not None and not written_in(speaker.name, question.text) else TYPE_MISS
+        elif question.focus:
+            for c in scored[:ATTRIBUTED]:
+                if self._name_near_focus(question, views[c.n], c.span):
+                    c.score *= FOCUS_BONUS
+        if question.source:  # "according to Amnesty": that source's claims, not others'
+            for c in scored[:ATTRIBUTED]:
+                view = views[c.n]
+                speaker = self.attribution.speaker(view, c.span.start, c.span.end)
+                credited = (speaker.shown if speaker else "") + "\n" + (view.report.source or "")
+                c.score *= FOCUS_BONUS if written_in(question.source, credited) else TYPE_MISS
+        scored.sort(key=lambda c: c.score, reverse=True)
+        return scored
+
+    def _score_window(self, question: Question, window: Window, vector: np.ndarray | None, weights: dict, total: float) -> list[Candidate]:
+        report = window.report
+        text = report.text
+        indices = window.span_indices()
+        if not len(indices):
+            return []
+        view = ReportView(report)
+        anchor_coverage = self._anchor_coverage(question, view)
+        offsets = tuple(map(tuple, report.spans.tolist()))
+        terms_of = _span_terms(report.doc_id, hash(text), text, offsets)
+        similarities = (
+            report.vectors[indices] @ vector if report.vectors is not None and vector is not None else np.zeros(len(indices))
+        )
+        found = []
+        wants_date = Kind.DATE in question.kinds
+        for index, similarity in zip(indices.tolist(), similarities.tolist()):
+            start, end = offsets[index]
+            if not wants_date:  # a dateline answers no other question
+                start = skip_furniture(text, start, end)
+            span = Span(start, end, text[start:end])
+            coverage = sum(w for t, w in weights.items() if t in terms_of[index]) / total
+            score = SIMILARITY_WEIGHT * similarity + (1 - SIMILARITY_WEIGHT) * coverage
+            offered = self.kinds.offered(question, view, Region(start, end)) if question.kinds else frozenset()
+            if question.kinds:
+                score *= TYPE_HIT if offered else TYPE_MISS
+            if has_furniture(span.text):
+                score *= FURNITURE
+            if is_headline(span.text):
+                score *= HEADLINE
+            score += 0.02 / window.n  # earlier-ranked reports win ties
+            strict = question.kinds & STRICT_KINDS
+            found.append(
+                Candidate(window.n, span, score, anchor_coverage, offered, not strict or bool(offered & strict), similarity)
+            )
+        return found
+
+    def _anchor_coverage(self, question: Question, view: ReportView) -> float:
+        """The share of the question's names, numbers and dates its report contains; a
+        report far from the asked date that never names its month covers at most half."""
+        report = view.report
+        tokens, numbers, acronyms = _report_anchors(report.doc_id, hash(report.text), report.title, report.published, report.text)
+        names = question.incident.places + question.incident.names
+        found = 0.0
+        for name in names:
+            stems = term_set(name) - _ASKING
+            if name.isupper() and name in acronyms:
+                found += 1  # "SOHR" where the report writes "Syrian Observatory for Human Rights"
+            elif stems:
+                found += sum(_shares_prefix(s, tokens) for s in stems) / len(stems)
+            else:
+                found += 1
+        asked_numbers = question.incident.numbers
+        found += len(asked_numbers & numbers)
+        total = len(names) + len(asked_numbers)
+        coverage = found / total if total else 1.0
+        asked = question.incident.dates
+        if asked is not None and asked.year_known and view.published is not None and not _near(view.published, asked):
+            month = asked.start.strftime("%B").lower()
+            if month not in report.text.lower():
+                coverage = min(coverage, DATE_MISSING)
+        return coverage
+
+    def _name_near_focus(self, question: Question, view: ReportView, span: Span) -> bool:
+        """Whether a name the question lacks is written within reach of the noun a "which"
+        question asks about ("minister Omar al-Fenn", "the Green Mosque")."""
+        words = [(m.start(), m.group(0).lower().strip(",.;:()\"'")) for m in re.finditer(r"\S+", span.text)]
+        at = [i for i, (_, w) in enumerate(words) if w in question.focus or w.rstrip("s") in question.focus]
+        if not at:
+            return False
+        for entity in view.entities(Region(span.start, span.end)):
+            name = view.text[entity.start : entity.end]
+            if written_in(name, question.text):
+                continue
+            i = next((k for k, (s, _) in enumerate(words) if span.start + s >= entity.start), len(words))
+            if any(abs(i - a) <= FOCUS_REACH for a in at):
+                return True
+        return False
+
+    # composing -----------------------------------------------------------------
+
+    def run(self, reading: Reading) -> Draft:
+        question = reading.question
+        scored = self.score(reading)
+        timeline = question.intent is Intent.TIMELINE
+        # "What happened at X" reads like every sentence about X a little, and like none much.
+        floor = TIMELINE_MIN_SCORE if timeline else MIN_SCORE
+        relevant = [c for c in scored if c.score >= floor and c.anchor_coverage >= MIN_ANCHOR_COVERAGE and c.offers_strict]
+        if not relevant:
+            return Draft(reading, (), "extractive", declined=True)
+        views = {w.n: ReportView(w.report) for w in reading.windows}
+        if timeline:
+            chosen = self._events(relevant, views)
+        elif question.intent is Intent.FIGURES:
+            chosen = self._figures(question, relevant, views)
+        else:
+            chosen = self._best(relevant, views)
+        claims = []
+        for candidate in chosen:
+            claim = self._claim(question, views[candidate.n], candidate)
+            if claim is not None and not any(c.span == claim.span or c.statement == claim.statement for c in claims):
+                claims.append(claim)
+        return Draft(reading, tuple(claims), "extractive", declined=not claims)
+
+    def _best(self, relevant: list[Candidate], views: dict[int, ReportView]) -> list[Candidate]:
+        """The best span, and a second one close behind (another report's figure, or the
+        answer in other words); two sentences of one report close together are one."""
+        chosen = [relevant[0]]
+        for candidate in relevant[1:]:
+            if len(chosen) >= MAX_SPANS or candidate.score < SECOND_SPAN_RATIO * chosen[0].score:
+                break
+            overlaps = any(c.n == candidate.n and c.span.start < candidate.span.end and candidate.span.start < c.span.end for c in chosen)
+            repeats = any(
+                c.span.text.casefold() == candidate.span.text.casefold() or (c.n == candidate.n and _same_claim(c.span.text, candidate.span.text))
+                for c in chosen
+            )
+            if overlaps or repeats:
+                continue
+            near = next((c for c in chosen if c.n == candidate.n and max(c.span.end, candidate.span.end) - min(c.span.start, candidate.span.start) <= MAX_MERGED_CHARS), None)
+            if near is not None:
+                text = views[near.n].text
+                start, end = min(near.span.start, candidate.span.start), max(near.span.end, candidate.span.end)
+                chosen[chosen.index(near)] = replace(near, span=Span(start, end, text[start:end]))
+            else:
+                chosen.append(candidate)
+        return chosen
+
+    def _figures(self, question: Question, relevant: list[Candidate], views: dict[int, ReportView]) -> list[Candidate]:
+        """For a figure question, the best figure-giving span of every report about the
+        incident of the best answer; a report about another incident never."""
+        best = relevant[0]
+        scope = self.incidents.scope(question, views[best.n], Region(best.span.start, best.span.end))
+        floor = FIGURE_SCORE_RATIO * best.score
+        chosen: list[Candidate] = []
+        speakers: dict[int, list[str | None]] = {}
+        for candidate in relevant:
+            if candidate.score < floor or len(chosen) >= MAX_FIGURES:
+                break
+            view = views[candidate.n]
+            figures = {n.value for n in counted_figures(candidate.span.text, question)} if question.counted else {0.0}
+            if not figures or self.incidents.outside(scope, view, Region(candidate.span.start, candidate.span.end)):
+                continue
+            same = [c for c in chosen if c.n == candidate.n]
+            if same:
+                given = {n.value for c in same for n in counted_figures(c.span.text, question)}
+                overlapping = any(c.span.start < candidate.span.end and candidate.span.start < c.span.end for c in same)
+                if len(same) >= FIGURES_PER_REPORT or overlapping or figures <= given:
+                    continue
+                speaker = self.attribution.speaker(view, candidate.span.start, candidate.span.end)
+                name = speaker.name if speaker else None
+                if name in speakers[candidate.n]:
+                    continue  # the same source's figure again (a repeated lead)
+                speakers[candidate.n].append(name)
+            else:
+                speaker = self.attribution.speaker(view, candidate.span.start, candidate.span.end)
+                if speaker is None:  # the same figure said with its source elsewhere in the report
+                    candidate, speaker = self._credited_instead(question, view, candidate, relevant, figures)
+                speakers[candidate.n] = [speaker.name if speaker else None]
+            chosen.append(candidate)
+        return chosen or [best]
+
+    def _credited_instead(
+        self, question: Question, view: ReportView, candidate: Candidate, relevant: list[Candidate], figures: set
+    ) -> tuple[Candidate, object]:
+        """A report's lead often gives a figure with no source and a later sentence gives
+        the same figure with one ("Fifteen civilians were killed ..." / "the Observatory
+        said 15 civilians ..."): quote the one that says who gives it."""
+        for other in relevant:
+            if other.n != candidate.n or other is candidate:
+                continue
+            if {n.value for n in counted_figures(other.span.text, question)} & figures:
+                speaker = self.attribution.speaker(view, other.span.start, other.span.end)
+                if speaker is not None:
+                    return other, speaker
+        return candidate, None
+
+    def _events(self, relevant: list[Candidate], views: dict[int, ReportView]) -> list[Candidate]:
+        """Events of the incident from every report, one line each (shape orders them)."""
+        floor = EVENT_SCORE_RATIO * relevant[0].score
+        picked: list[Candidate] = []
+        for candidate in relevant:
+            if candidate.score < floor or len(picked) >= MAX_EVENTS:
+                break
+            if has_furniture(candidate.span.text):
+                continue
+            if sum(c.n == candidate.n for c in picked) >= EVENTS_PER_REPORT or any(_same_claim(c.span.text, candidate.span.text) for c in picked):
+                continue
+            picked.append(candidate)
+        return picked
+
+    def _claim(self, question: Question, view: ReportView, candidate: Candidate) -> DraftClaim | None:
+        """The candidate as a claim: its quote grown to whole words of its clause, with the
+        attribution right after it when there is one, and who makes it."""
+        text = view.text
+        span = include_leading_name(text, include_figure_qualifier(text, trim_fragment_start(text, candidate.span)))
+        span = complete_clause(text, span)
+        span = self._without_dangling_attribution(text, span)
+        span = self._without_next_sentence(text, span)
+        speaker = self.attribution.speaker(view, span.start, span.end)
+        if speaker is not None and span.end <= speaker.start and len(text[span.end : speaker.start].split()) <= TAIL_WORDS and "\n" not in text[span.end : speaker.end]:
+            span = Span(span.start, speaker.end, text[span.start : speaker.end])  # "... according to SOHR"
+        said_by = speaker.shown if speaker is not None else None
+        statement = " ".join(span.text.split())
+        if speaker is not None and not written_in(speaker.name, span.text):
+            statement = f"According to {speaker.shown}: {statement}"
+        return DraftClaim(statement, (candidate.n,), span.text, span, said_by)
+
+    def _without_next_sentence(self, text: str, span: Span) -> Span:
+        """A window of a text without punctuation may end on the first word of the next
+        sentence ("... humanitarian law Armed"): a capitalised word the collection writes
+        in lower case, after a lower-case one, is cut off."""
+        words = span.text.split()
+        if len(words) > 2 and words[-1][:1].isupper() and words[-2][:1].islower() and not self.collection.is_name_word(words[-1]):
+            end = span.start + span.text.rstrip().rfind(words[-1])
+            end = span.start + len(text[span.start : end].rstrip())
+            return Span(span.start, end, text[span.start : end])
+        return span
+
+    @staticmethod
+    def _without_dangling_attribution(text: str, span: Span) -> Span:
+        """A window that ends inside an attribution ("... since the offensive began
+        according to the") is cut back before it; the tail is quoted whole if found."""
+        match = re.search(r"(?:\s+according\s+to(?:\s+\S+){0,6}|\s+(?:according|to|said|of|the|and|by|in|at|on))+$", span.text)
+        if match and match.start() > 0:
+            end = span.start + match.start()
+            return Span(span.start, end, text[span.start : end])
+        return span
+
+
+def _near(day: DateRange, asked: DateRange) -> bool:
+    return day.near(asked, DAYS_AFTER)

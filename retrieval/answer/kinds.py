@@ -1,0 +1,219 @@
+"""Whether a passage offers an answer of the kind asked, that the question does not
+already say.
+
+The sentence most like a question often restates it ("The attack targeted a clinic in
+Kessel" for "In which area of Kessel was the clinic?"). A span answers only if it holds
+something of the wanted kind that is new to the question: a figure of the counted thing
+for "how many", a date for "when", a time of day for "at what time", a person or an
+organisation for "who", a place for "where", a cause for "why". This is the answer-type
+check of classic question answering, over the entity labels recognised at ingest
+(spaCy's OntoNotes labels) and the figures ``language.numbers`` reads.
+"""
+
+from __future__ import annotations
+
+import re
+
+from retrieval.answer.attribution import Attribution
+from retrieval.answer.collection import Collection
+from retrieval.answer.question import Kind, Question
+from retrieval.answer.report import Region, ReportView
+from retrieval.index.entities import DATES, NAMED, PLACES, SPEAKERS
+from retrieval.language import phrases
+from retrieval.language.en import questions as asking
+from retrieval.language.en.causation import CAUSE_BEFORE_EFFECT, EFFECT_BEFORE_CAUSE, FAULT_WORDS
+from retrieval.language.en.harm import KILLED, WOUNDED
+from retrieval.language.en.calendar import is_calendar_word
+from retrieval.language.en.places import PLACE_PREPOSITIONS
+from retrieval.language.names import runs, written_in
+from retrieval.language.numbers import Number, numbers_in, value_key
+from retrieval.language.terms import term_set
+
+PEOPLE_REACH = (2, 6)  # words before and after a number that may say it counts people
+THING_REACH = 3  # words after a number that say what thing it counts
+FOCUS_REACH = 6  # words between the noun a question asks about and the name that answers
+CAUSE_REACH = 10  # words read on the cause's side of "because" or "caused"
+_KILLED = term_set(" ".join(KILLED))
+_WOUNDED = term_set(" ".join(WOUNDED))
+
+
+def _novel(value: str, question: Question) -> bool:
+    return not written_in(value, question.text)
+
+
+def counts_the_wounded(words: list[str], at: int, reach: int = 8) -> bool:
+    """Whether the number words[at] counts the wounded: a word of harm just before it
+    ("killing 32 people", "wounding 100"), else the first one after it ("32 killed and
+    100 wounded" | "About 100 people were wounded"), before the next number."""
+    for word in reversed(words[max(0, at - 2) : at]):
+        stems = term_set(word)
+        if stems & _KILLED:
+            return False
+        if stems & _WOUNDED:
+            return True
+    for word in words[at + 1 : at + 1 + reach]:
+        if any(ch.isdigit() for ch in word):
+            return False
+        stems = term_set(word)
+        if stems & _KILLED:
+            return False
+        if stems & _WOUNDED:
+            return True
+    return False
+
+
+def counted_figures(text: str, question: Question) -> list[Number]:
+    """The figures of text that count what the question counts: "17 children" for "how
+    many children"; people counted loosely ("two killed and five others wounded"); a toll
+    of the dead never by a count of the wounded; a year, a date or the question's own
+    figure never."""
+    counted = question.counted
+    asked = {value_key(n.value) for n in numbers_in(question.text) if n.value is not None}
+    words = text.split()
+    starts, at = [], 0
+    for word in words:
+        at = text.index(word, at)
+        starts.append(at)
+        at += len(word)
+    found = []
+    for number in numbers_in(text):
+        if not number.is_figure or (number.value is not None and value_key(number.value) in asked):
+            continue
+        if counted is None:
+            found.append(number)
+            continue
+        index = max(0, sum(1 for s in starts if s <= number.end - 1) - 1)
+        if counted.harm == "killed" and counts_the_wounded(words, index):
+            continue
+        if question.units and (number.unit or "") not in question.units:
+            continue
+        if counted.of_people:
+            window = " ".join(words[max(0, index - PEOPLE_REACH[0]) : index + PEOPLE_REACH[1] + 1])
+        else:
+            window = " ".join(words[index + 1 : index + 1 + THING_REACH])
+        if term_set(window) & counted.terms:
+            found.append(number)
+    return found
+
+
+class KindCheck:
+    def __init__(self, collection: Collection, attribution: Attribution) -> None:
+        self.collection = collection
+        self.attribution = attribution
+
+    def offered(self, question: Question, view: ReportView, region: Region) -> frozenset[Kind]:
+        """The kinds asked that region offers, new to the question."""
+        text = view.words(region)
+        offered = set()
+        for kind in question.kinds:
+            if self._offers(kind, question, view, region, text):
+                offered.add(kind)
+        return frozenset(offered)
+
+    def _offers(self, kind: Kind, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        numbers = numbers_in(text)
+        if kind is Kind.COUNT:
+            return bool(counted_figures(text, question))
+        if kind is Kind.MONEY:
+            return any(n.kind == "money" or (n.unit or "") in asking.CURRENCY_WORDS for n in numbers) or self._entity(
+                question, view, region, frozenset({"MONEY"})
+            )
+        if kind is Kind.DURATION:
+            return any((n.is_figure or n.kind == "vague") and (n.unit or "").rstrip("s") + "s" in {u.rstrip("s") + "s" for u in question.units} for n in numbers)
+        if kind is Kind.SHARE:
+            return any((n.unit or "") in asking.SHARE_UNITS or text[n.end : n.end + 1] == "%" for n in numbers) or self._entity(
+                question, view, region, frozenset({"PERCENT"})
+            )
+        if kind is Kind.AGE:
+            lowered = text.lower()
+            return any(
+                n.is_figure and (n.unit or "").startswith("year") and "old" in lowered[n.end : n.end + 16] for n in numbers
+            ) or " aged " in f" {lowered} "
+        if kind is Kind.DATE:
+            return any(n.kind in ("date", "year") and _novel(n.text, question) for n in numbers) or self._entity(
+                question, view, region, frozenset({"DATE"}), needs_digit=True
+            )
+        if kind is Kind.TIME_OF_DAY:
+            return any(n.kind == "time" for n in numbers) or self._entity(question, view, region, frozenset({"TIME"}))
+        if kind is Kind.SPEAKER:
+            speaker = self.attribution.speaker(view, region.start, region.end)
+            return speaker is not None and _novel(speaker.name, question) and (not question.responsibility or self._says_responsibility(text))
+        if kind is Kind.PERSON:
+            if question.focus & asking.PERSON_NOUNS:  # "the name of the bomber": a person named by the bomber
+                return self._near_focus(question, view, region, frozenset({"PERSON"}))
+            return self._entity(question, view, region, frozenset({"PERSON"}))
+        if kind is Kind.ORGANISATION:
+            if question.responsibility and not self._says_responsibility(text):
+                return False
+            return self._entity(question, view, region, frozenset({"ORG", "NORP"}))
+        if kind is Kind.PLACE:
+            return self._entity(question, view, region, PLACES) or self._placed_name(question, text)
+        if kind is Kind.NAME:
+            return self._entity(question, view, region, NAMED) or _has_identifier(text, question)
+        if kind is Kind.REASON:
+            return self._offers_reason(text, question)
+        return False
+
+    def _entity(
+        self, question: Question, view: ReportView, region: Region, labels: frozenset[str], needs_digit: bool = False
+    ) -> bool:
+        for entity in view.entities(region, labels):
+            name = view.text[entity.start : entity.end]
+            if needs_digit and not any(ch.isdigit() for ch in name):
+                continue
+            if labels == PLACES and not self.collection.is_place(name):
+                continue  # the recogniser's label of one mention; the collection's says otherwise
+            if _novel(name, question):
+                return True
+        return False
+
+    def _near_focus(self, question: Question, view: ReportView, region: Region, labels: frozenset[str]) -> bool:
+        words = [(m.start(), m.group(0).lower().strip(",.;:()\"'")) for m in re.finditer(r"\S+", view.words(region))]
+        at = [i for i, (_, w) in enumerate(words) if w in question.focus or w.rstrip("s") in question.focus]
+        for entity in view.entities(region, labels):
+            if not _novel(view.text[entity.start : entity.end], question):
+                continue
+            i = next((k for k, (s, _) in enumerate(words) if region.start + s >= entity.start), len(words))
+            if any(abs(i - a) <= FOCUS_REACH for a in at):
+                return True
+        return False
+
+    def _placed_name(self, question: Question, text: str) -> bool:
+        """A capitalised name right after a preposition of place ("in the Salihiah
+        neighbourhood") that the question does not say."""
+        for start, _, run in runs(text):
+            before = text[max(0, start - 12) : start].lower().split()
+            if before and before[-1] in PLACE_PREPOSITIONS | {"the"} and _novel(run, question) and not is_calendar_word(run.split()[0]):
+                return True
+        return False
+
+    @staticmethod
+    def _says_responsibility(text: str) -> bool:
+        return phrases.has(asking.RESPONSIBILITY, text) or phrases.has(("claimed",), text)
+
+    @staticmethod
+    def _offers_reason(text: str, question: Question) -> bool:
+        """A cause the question does not already say: words after "because" (or before
+        "caused") that are new to it, or a fault named."""
+        words = text.split()
+        lowered = [w.lower().strip(",.;:") for w in words]
+        asked = question.terms
+        for match in phrases.find_all(CAUSE_BEFORE_EFFECT, text):
+            after = text[match.end() :].split()[:CAUSE_REACH]
+            if term_set(" ".join(after)) - asked:
+                return True
+        for match in phrases.find_all(EFFECT_BEFORE_CAUSE, text):
+            before = text[: match.start()].split()[-CAUSE_REACH:]
+            if term_set(" ".join(before)) - asked:
+                return True
+        return any(w in FAULT_WORDS and w not in question.text.lower() for w in lowered)
+
+
+def _has_identifier(text: str, question: Question) -> bool:
+    """Identifiers name things too: a host "db4", a setting "max_connections"."""
+    for word in text.split():
+        word = word.strip(",.;:()\"'")
+        has_digit, has_alpha = any(c.isdigit() for c in word), any(c.isalpha() for c in word)
+        if ((has_digit and has_alpha) or ("_" in word and has_alpha)) and not word[:1].isupper() and _novel(word, question):
+            return True
+    return False

@@ -1,0 +1,239 @@
+"""The checks a claim passes before anyone sees it, one per kind of fact it states.
+
+Each check compares the claim's statement with the words that support it: the quote's
+sentence and the sentence before it in the cited report, and the report's metadata
+(title, outlet, the outlets of its copies, its date). Each returns why the claim fails,
+or None.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from retrieval.answer.attribution import Attribution, Speaker
+from retrieval.answer.collection import Collection
+from retrieval.answer.report import Region, ReportView
+from retrieval.answer.windows import Window
+from retrieval.index.spans import Span
+from retrieval.language.dates import day
+from retrieval.language.en import questions as asking
+from retrieval.language.en.answers import OPENERS
+from retrieval.language.en.calendar import is_calendar_word
+from retrieval.language.en.lex_attrs import VAGUE_COUNTS
+from retrieval.language.en.speech import ATTRIBUTION_PHRASES
+from retrieval.language.en.stop_words import STOP_WORDS
+from retrieval.language.names import JOINERS, acronyms_spelled_out, initials, key_words, runs, written_in
+from retrieval.language.numbers import numbers_in, value_key
+from retrieval.language.terms import term_set
+
+# A statement must share at least this share of its content words with what supports it.
+MIN_OVERLAP = 0.5
+MIN_QUOTATION_WORDS = 3  # text in quotation marks this long must be the report's words
+_QUOTATION = re.compile(r"[\"“]([^\"“”]+)[\"”]")
+# Units whose figure must be given in them ("10 hours" is not "10 engineers").
+_UNITS = asking.TIME_UNITS | asking.SHARE_UNITS | asking.CURRENCY_WORDS
+_SPLITTERS = re.compile(r"\s+(?:of|for|at|in|from|with|on|and)\s+(?:the\s+)?|'s\s+|’s\s+|,\s*")
+
+
+@dataclass(frozen=True)
+class Support:
+    """What a claim may rest on: its quote located in the report, the quote's sentence
+    and the one before it, and the report's metadata."""
+
+    window: Window
+    view: ReportView
+    span: Span
+    sentence: Region
+    before: Region
+
+    @cached_property
+    def text(self) -> str:
+        return self.view.text[self.before.start : self.sentence.end]
+
+    @cached_property
+    def metadata(self) -> str:
+        report = self.window.report
+        parts = [report.title, report.source or "", *(c.source or "" for c in self.window.copies)]
+        published = day(report.published)
+        if published is not None:
+            d = published.start
+            parts += [d.isoformat(), f"{d.day} {d:%B %Y}", f"{d:%B} {d.day} {d.year}", d.strftime("%A")]
+        return "\n".join(p for p in parts if p)
+
+    @cached_property
+    def report_text(self) -> str:
+        return self.view.text
+
+    @property
+    def outlets(self) -> list[str]:
+        report = self.window.report
+        return [o for o in [report.source, *(c.source for c in self.window.copies)] if o]
+
+
+def support_for(window: Window, span: Span) -> Support:
+    view = ReportView(window.report)
+    sentence = view.sentence(span.start, span.end)
+    return Support(window, view, span, sentence, view.before(sentence.start))
+
+
+def _claim_text(statement: str) -> str:
+    """The statement without its opener ("Yes:", "According to X,") and attribution
+    phrases, which claim nothing themselves."""
+    text = statement.strip()
+    lowered = text.lower()
+    for opener in OPENERS:
+        if lowered.startswith(opener) and (len(text) == len(opener) or not text[len(opener)].isalnum()):
+            text = text[len(opener) :].lstrip(" :,.-—")
+            break
+    return text
+
+
+# figures ------------------------------------------------------------------------
+
+
+def figures(statement: str, support: Support) -> str | None:
+    """Every figure of the statement stands in the quote's sentence (or the one before,
+    or the report's date): a changed figure, or one taken from elsewhere in a long
+    report, fails. A figure given in a unit of time, money or share must be given in it
+    there ("~10 hours" is not supported by "10 engineers")."""
+    text = _claim_text(statement)
+    where = support.text + "\n" + support.metadata
+    available = {(value_key(n.value), _unit(n.unit)) for n in numbers_in(where) if n.value is not None}
+    values = {v for v, _ in available}
+    missing = []
+    for number in numbers_in(text):
+        if number.value is None:
+            continue
+        value = value_key(number.value)
+        unit = _unit(number.unit)
+        if value not in values or (unit in _UNITS and (value, unit) not in available):
+            missing.append(number.text)
+    vague = [w for w in VAGUE_COUNTS if re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE) and not re.search(rf"\b{re.escape(w)}\b", where, re.IGNORECASE)]
+    missing += vague
+    if missing:
+        return f"figures not in the quoted sentence: {', '.join(dict.fromkeys(missing))}"
+    return None
+
+
+def _unit(word: str | None) -> str:
+    if not word:
+        return ""
+    word = word.lower()
+    return word[:-1] if word.endswith("s") and word[:-1] in _UNITS else word
+
+
+# names --------------------------------------------------------------------------
+
+
+def _names_of(statement: str, collection: Collection) -> list[str]:
+    """The names a statement states: runs of capitalised words, without the words that
+    open a sentence (the collection writes them in lower case) or a claim ("According
+    to"), split at the joints of a title ("Rami Abdel Rahman of the Syrian Observatory",
+    "the UN's Regional Humanitarian Coordinator")."""
+    text = _claim_text(statement)
+    for phrase in ATTRIBUTION_PHRASES:
+        text = re.sub(rf"\b{re.escape(phrase)}\b", " ", text, flags=re.IGNORECASE)
+    names = []
+    for _, _, run in runs(text):
+        for part in _SPLITTERS.split(run):
+            words = [w for w in part.split() if w]
+            while words and (words[0].lower() in JOINERS or words[0].lower() in STOP_WORDS or not _is_name(words[0], collection)):
+                words = words[1:]
+            while words and words[-1].lower() in JOINERS:
+                words = words[:-1]
+            if words:
+                names.append(" ".join(words))
+    return names
+
+
+def _is_name(word: str, collection: Collection) -> bool:
+    bare = word.strip(".,;:'’\"()")
+    if not bare[:1].isupper():
+        return False
+    if bare.isupper() and len(bare) >= 2:
+        return True
+    return is_calendar_word(bare) or collection.is_name_word(bare)
+
+
+def name_supported(name: str, where: str, report_text: str) -> bool:
+    """A name is supported where it is written, in any form (possessive, stripped
+    hyphens), as the acronym of a name written there, or spelled out where its acronym
+    is ("SOHR" and "Syrian Observatory for Human Rights", when the report says so)."""
+    if written_in(name, where):
+        return True
+    compact = name.replace(".", "")
+    if compact.isupper() and len(compact) >= 2:
+        spelled = acronyms_spelled_out(report_text)
+        expansion = spelled.get(compact.upper())
+        if expansion is not None and (written_in(expansion, where) or any(written_in(w, where) for w in expansion.split() if len(w) > 4 and w[0].isupper())):
+            return True
+        if any(initials(run).upper() == compact.upper() for _, _, run in runs(where)):
+            return True
+    letters = initials(name)
+    if len(name.split()) >= 2 and len(letters) >= 2 and written_in(letters, where):
+        return True
+    return False
+
+
+def names(statement: str, support: Support, collection: Collection, speakers: list[str] = ()) -> str | None:
+    """Every name of the statement is in the quote's sentence or the one before it, or
+    the report's title, outlet or copies. The names of whom it credits are the speaker
+    check's to judge."""
+    where = support.text + "\n" + support.metadata
+    credited = " ".join(speakers)
+    missing = [
+        n for n in _names_of(statement, collection)
+        if not name_supported(n, where, support.report_text) and not written_in(n, credited)
+    ]
+    if missing:
+        return f"names not in the quoted sentence: {', '.join(dict.fromkeys(missing))}"
+    return None
+
+
+# quotations and wording ---------------------------------------------------------------
+
+
+def quotations(statement: str, support: Support, locate) -> str | None:
+    """Words the statement presents as a quotation are the report's words."""
+    for quoted in _QUOTATION.findall(statement):
+        if len(quoted.split()) >= MIN_QUOTATION_WORDS and locate(quoted, support.report_text) is None:
+            return f"the quotation is not the report's words: “{quoted}”"
+    return None
+
+
+def overlap(statement: str, support: Support, asked: frozenset[str] = frozenset()) -> str | None:
+    """The statement shares most of its content words with what supports it: a
+    citation to a report that says something else is no support."""
+    words = term_set(_claim_text(statement)) - asked
+    if not words:
+        return None
+    shared = len(words & term_set(support.text + "\n" + support.window.report.title)) / len(words)
+    if shared < MIN_OVERLAP:
+        return "the quoted sentence does not say this"
+    return None
+
+
+# who said it --------------------------------------------------------------------
+
+
+def speaker(
+    claimed: list[str], support: Support, found: Speaker | None, collection: Collection
+) -> str | None:
+    """Whom the statement credits is whom the report credits: named in the quote's
+    sentence or the one before it, or the report's outlet when nobody inside the report
+    makes the claim. An outlet credited with a claim the report gives to someone else
+    (IS's figure, carried by AFP) fails."""
+    for name in claimed:
+        outlet = any(written_in(name, o) or written_in(o.split(" (")[0], name) for o in support.outlets)
+        ours = found is not None and (written_in(name, found.shown) or written_in(found.name, name))
+        if outlet and found is not None and not ours:
+            return f"the report gives this claim to {found.shown}, not {name}"
+        if not (ours or outlet or name_supported(name, support.text, support.report_text)):
+            return f"the report does not credit {name} with this"
+    return None
+
+
+def words_of(name: str) -> tuple[str, ...]:
+    return key_words(name)

@@ -1,0 +1,10 @@
+"""The words incident reports count harm in: a toll of the dead is not a count of the
+wounded, and people are counted as people, civilians, victims or by what befell them."""
+
+KILLED = ("killed", "kill", "kills", "dead", "died", "die", "dies", "death", "deaths", "lives", "bodies", "martyrs", "toll", "fatalities")
+WOUNDED = ("wounded", "injured", "injuries", "hurt", "injuring", "wounding", "casualties")
+PEOPLE = ("people", "persons", "civilians", "individuals", "victims", "others")
+CHILDREN = ("children", "child", "kids", "minors", "boys", "girls", "infants", "babies", "pupils", "students", "youngsters")
+# What an attack is called: "which group claimed the truck bomb" asks who claimed responsibility.
+ATTACKS = ("attack", "attacks", "bomb", "bombs", "bombing", "bombings", "blast", "blasts", "explosion", "explosions",
+           "strike", "strikes", "airstrike", "airstrikes", "killing", "killings", "shelling", "assault", "ambush", "raid")
