@@ -19,6 +19,11 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 SEED_DIR = REPO_ROOT / "seeds"
 SEED_ID = "000_4690d2a678555c89"
 EVAL_QUESTIONS = REPO_ROOT / "benchmarks" / "eval" / "questions.jsonl"
+# Figure questions of the studied set whose incidents the corpus tests ask about: a claim
+# an outlet carries for someone else, sources named by their role, and towns with another
+# incident days or weeks apart. Their reports, and the other incidents', are in the sample.
+FIGURE_QUESTIONS = REPO_ROOT / "benchmarks" / "eval" / "multi" / "multi-dev-2.jsonl"
+FIGURE_QUESTION_IDS = ("q002", "q008", "q013", "q014")
 CORPUS_FILES = ("incidents-2016.jsonl", "incidents-syria-other-years.jsonl", "postmortems-it.jsonl")
 
 # Besides the ~65 gold reports, this many distractors from each corpus file: ~215 reports,
@@ -101,6 +106,12 @@ def eval_questions(*kinds: str) -> list[dict]:
     return [q for q in questions if not kinds or q["kind"] in kinds]
 
 
+def figure_questions() -> dict[str, dict]:
+    with FIGURE_QUESTIONS.open(encoding="utf-8") as f:
+        questions = [json.loads(line) for line in f if line.strip()]
+    return {q["id"]: q for q in questions if q["id"] in FIGURE_QUESTION_IDS}
+
+
 def _stable_order(doc_id: str) -> str:
     return hashlib.sha256(doc_id.encode()).hexdigest()
 
@@ -111,6 +122,7 @@ def corpus_sample(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) ->
     plus SAMPLE_OTHERS_PER_FILE others from each corpus file (chosen by a hash of the id,
     so every run indexes the same sample). The seed is not in it: index ``seeds/`` too."""
     gold = {d for q in eval_questions("paraphrase", "factoid") for d in q["gold_doc_ids"]}
+    gold |= {d for q in figure_questions().values() for d in q["gold_doc_ids"] + q["off_incident_doc_ids"]}
     lines: list[str] = []
     for name in CORPUS_FILES:
         records = [
@@ -140,3 +152,36 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory, corpus_sample: Path) 
     finally:
         engine.close()
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def corpus_engine(sample_index: Path):
+    """An engine on the corpus sample and the seed, shared by tests that only ask."""
+    from retrieval.engine import Engine
+
+    engine = Engine(build_settings(sample_index, SEED_DIR))
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """DATA_DIR of the seed alone, indexed once per test run."""
+    from retrieval.engine import Engine
+
+    data_dir = tmp_path_factory.mktemp("seed_index") / "data"
+    engine = Engine(build_settings(data_dir, SEED_DIR))
+    try:
+        engine.ingest([SEED_DIR])
+    finally:
+        engine.close()
+    return data_dir
+
+
+@pytest.fixture
+def seed_engine(seed_index: Path):
+    from retrieval.engine import Engine
+
+    engine = Engine(build_settings(seed_index, SEED_DIR))
+    yield engine
+    engine.close()

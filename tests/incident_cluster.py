@@ -30,7 +30,22 @@ CLUSTER = [
              "old harbour when its engine caught fire."},
 ]
 
+# Another incident with its own syndicated copies, for answers made at the same time.
+_FERRY = (
+    "The Varno ferry sank in a storm off the northern cape on Tuesday and 9 passengers drowned, the coast guard "
+    "said. Fishing boats pulled survivors from the water and the harbour master closed the port until Wednesday."
+)
+CLUSTER += [
+    {"id": "varno-1", "title": "Varno ferry sinks in storm", "published": "2024-08-13", "source_site": "Northern Wire",
+     "text": _FERRY},
+    {"id": "varno-2", "title": "Ferry sinks off Varno cape", "published": "2024-08-13", "source_site": "Island Post",
+     "text": _FERRY + " Island Post will update this story."},
+    {"id": "varno-3", "title": "Varno ferry toll rises", "published": "2024-08-15", "source_site": "Cape Radio",
+     "text": "The coast guard said on Thursday that 14 passengers drowned when the Varno ferry sank off the northern cape."},
+]
+
 FIGURES_QUESTION = "How many people were killed in the Kessel bridge collapse, and how did the toll change?"
+FERRY_QUESTION = "How many passengers drowned when the Varno ferry sank?"
 TIMELINE_QUESTION = "What happened at the Kessel bridge between 3 and 6 May 2024?"
 
 

@@ -7,14 +7,20 @@ catch each misbehaviour. The extractive path runs for real on the seed.
 from __future__ import annotations
 
 import shutil
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from retrieval.answer.answerer import REFUSAL, SUMMARY_UNAVAILABLE
+from retrieval.answer.compose import SUMMARY_UNAVAILABLE
+from retrieval.answer.pipeline import SUMMARY_REJECTED
+from retrieval.answer.shape import ONE_SOURCE, REFUSAL
 from retrieval.engine import Engine
 from retrieval.settings import Settings
 
@@ -42,6 +48,35 @@ def engine_with(seed_data: Path, chat_model=None, **overrides) -> Engine:
 
 def scripted(*replies: str) -> GenericFakeChatModel:
     return GenericFakeChatModel(messages=iter([AIMessage(content=r) for r in replies]))
+
+
+@contextmanager
+def hanging_server() -> Iterator[str]:
+    """An OpenAI-compatible base URL whose server accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
 
 
 def seed_text(seed_data: Path) -> str:
@@ -90,16 +125,19 @@ def test_llm_citing_a_source_that_was_not_retrieved_loses_the_marker(seed_data):
     assert answer.composer == "llm"
     assert not answer.refused
     assert "[7]" not in answer.text and "[1]" in answer.text
-    assert answer.verification.removed_markers == [7]
+    assert answer.verification.removed_markers == (7,)
     assert [c.n for c in answer.citations] == [1]
 
 
-def test_llm_quote_is_replaced_by_an_exact_span_of_the_source(seed_data):
+def test_an_invented_quotation_never_reaches_the_user_and_the_reports_still_answer(seed_data):
     invented = 'Amnesty wrote that "rebels murdered 17 innocent children in cold blood" [1].'
     engine = engine_with(seed_data, chat_model=scripted(invented))
     answer = engine.ask(CHILDREN)
-    for c in answer.citations:
-        assert "in cold blood" not in c.quote
+    assert any("cold blood" in d.reason for d in answer.verification.dropped)
+    # Nothing the model said survived, so the extractive composer answers, and says so.
+    assert not answer.refused and answer.composer == "extractive" and SUMMARY_REJECTED in answer.notes
+    assert "cold blood" not in answer.text and all("cold blood" not in c.quote for c in answer.citations)
+    assert "17 children" in answer.citations[0].quote
     assert_quotes_verbatim(engine, answer)
 
 
@@ -134,32 +172,35 @@ class BrokenModel(GenericFakeChatModel):
         raise ConnectionError("provider unreachable")
 
 
-class SlowModel(GenericFakeChatModel):
-    def _generate(self, *args, **kwargs):
-        time.sleep(5)
-        return super()._generate(*args, **kwargs)
-
-
-@pytest.mark.parametrize(
-    "model",
-    [BrokenModel(messages=iter([])), SlowModel(messages=iter([AIMessage(content="late [1]")]))],
-    ids=["provider-error", "timeout"],
-)
-def test_failing_llm_falls_back_to_the_extractive_answer(seed_data, model):
-    engine = engine_with(seed_data, chat_model=model, llm_timeout_seconds=1.0)
-    started = time.perf_counter()
+def test_failing_llm_falls_back_to_the_extractive_answer(seed_data):
+    engine = engine_with(seed_data, chat_model=BrokenModel(messages=iter([])))
     answer = engine.ask(CHILDREN)
-    assert time.perf_counter() - started < 4
     assert answer.composer == "extractive"
     assert SUMMARY_UNAVAILABLE in answer.notes
     assert not answer.refused and "17 children" in answer.text
 
 
+def test_a_model_server_that_never_answers_costs_the_timeout_and_no_more(seed_data):
+    """A server that accepts the request and never replies: LLM_TIMEOUT_SECONDS is the
+    whole wait (the request itself times out, with no retry), then the reports answer."""
+    with hanging_server() as base_url:
+        engine = engine_with(seed_data, llm="openai:stalled", llm_base_url=base_url, llm_timeout_seconds=1.0)
+        started = time.perf_counter()
+        answer = engine.ask(CHILDREN)
+        assert time.perf_counter() - started < 3
+    assert answer.composer == "extractive" and SUMMARY_UNAVAILABLE in answer.notes
+    assert not answer.refused and "17 children" in answer.text
+
+
 def test_json_output_follows_the_contract(seed_data):
     data = engine_with(seed_data).ask(CHILDREN).to_json()
-    assert set(data) >= {"question", "answer", "refused", "citations"}
+    assert set(data) >= {"question", "answer", "refused", "citations", "claims"}
     citation = data["citations"][0]
     assert set(citation) == {"n", "doc_id", "title", "source", "published", "url", "quote", "attributed_to", "also_published_by"}
+    [claim] = data["claims"]
+    assert set(claim) >= {"text", "figures", "said_by", "n", "quote"}
+    assert claim["n"] == 1 and "17 children" in claim["quote"] and "Up to 48" in claim["figures"]
+    assert claim["said_by"] == "Syrian Observatory of Human Rights"
 
 
 def test_llm_figure_that_is_only_part_of_a_passage_number_is_dropped(seed_data):
@@ -183,7 +224,7 @@ def test_llm_invented_quotation_is_dropped_even_when_the_speaker_is_real(seed_da
 def test_llm_citation_lists_are_each_checked(seed_data):
     model = scripted("Up to 48 people including 17 children have been killed [1, 9].")
     answer = engine_with(seed_data, chat_model=model).ask(CHILDREN)
-    assert answer.verification.removed_markers == [9]
+    assert answer.verification.removed_markers == (9,)
     assert "[1]" in answer.text and "9" not in answer.text
 
 
@@ -193,20 +234,7 @@ def test_a_follow_up_asking_who_quotes_the_attribution(seed_data):
     assert any("SANA" in (c.attributed_to or "") for c in answer.citations)
 
 
-def test_attribution_never_reads_across_a_paragraph():
-    from retrieval.answer.attribution import Attribution
-
-    attribute, attribution_tail = Attribution().attribute, Attribution().attribution_tail
-    document = "Four people were killed in the market\n\nresidents said Amnesty International would investigate"
-    end = document.index("\n")
-    assert attribution_tail(document, end) is None
-    document = "At least 3,800 people were killed, according to the World Health Organization, and more"
-    assert attribute(document, 0, 33) == "World Health Organization"
-
-
 def test_reports_that_disagree_on_a_figure_are_shown_by_source(tmp_path):
-    from retrieval.answer.figures import ONE_SOURCE
-
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "reuters.txt").write_text(
@@ -220,7 +248,7 @@ def test_reports_that_disagree_on_a_figure_are_shown_by_source(tmp_path):
     answer = engine.ask("How many people were killed by the suicide bomber at the wedding in Tall Tawil?")
     assert not answer.refused
     assert {c.doc_id for c in answer.citations} == {"reuters", "sana"}
-    assert answer.summary.startswith("From 22 to 32 people across 2 reports")
+    assert answer.summary.startswith("From 22 to 32 people across 2 sources")
     assert sorted((f.figure, f.who) for f in answer.figures) == [("22 people", "Reuters"), ("32 people", "SANA")]
     assert "22" in answer.text and "32" in answer.text
 
@@ -230,7 +258,7 @@ def test_reports_that_disagree_on_a_figure_are_shown_by_source(tmp_path):
     assert ONE_SOURCE.format(source="reuters.txt") in answer.notes
 
 
-def test_llm_attribution_is_cross_checked_against_the_report(tmp_path):
+def test_llm_crediting_someone_the_report_does_not_credit_is_dropped(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "idlib.txt").write_text(
@@ -241,24 +269,21 @@ def test_llm_attribution_is_cross_checked_against_the_report(tmp_path):
     Engine(settings).ingest()
     model = scripted("Twelve people were killed in the Idlib market, according to Rami Abdel Rahman [1].")
     answer = Engine(settings, chat_model=model).ask("How many people were killed in the Idlib market?")
-    assert not answer.refused and answer.composer == "llm"
+    # Rami Abdel Rahman is named in the report, but not as the source of the toll: the
+    # model's claim is dropped, and the extractive answer says who gives the figure.
+    assert any("Rami Abdel Rahman" in d.reason for d in answer.verification.dropped)
+    assert answer.composer == "extractive" and SUMMARY_REJECTED in answer.notes
     [citation] = answer.citations
-    assert citation.attributed_to == "Civil Defence"  # our reading of the report wins
-    assert answer.verification.attribution_disagreements == [
-        {"n": 1, "model": "Rami Abdel Rahman", "report": "Civil Defence"}
-    ]
+    assert citation.attributed_to == "Civil Defence"
 
 
-def test_llm_condenses_a_follow_up_into_a_standalone_question(seed_data):
-    model = scripted(
-        "How many children were killed in western Aleppo?",
-        "Up to 48 people including 17 children have been killed [1].",
-    )
+def test_a_follow_up_costs_one_model_call_and_is_searched_with_the_question_before(seed_data):
+    model = scripted("Up to 48 people including 17 children have been killed [1].")
     answer = engine_with(seed_data, chat_model=model).ask(
         "and how many of them were children?", previous=["How many people were killed in western Aleppo?"]
     )
-    assert answer.retrieval_query == "How many children were killed in western Aleppo?"
-    assert not answer.refused and "17 children" in answer.text
+    assert answer.retrieval_query == "How many people were killed in western Aleppo? and how many of them were children?"
+    assert not answer.refused and answer.composer == "llm" and "17 children" in answer.text
 
 
 def test_follow_up_without_an_llm_searches_with_the_earlier_question(seed_data):
@@ -293,13 +318,13 @@ def test_the_next_sentence_of_a_passage_is_quoted_with_the_first(tmp_path):
         },
     )
     answer = engine.ask("How many days of storage costs were Tarsnap users credited after the July 24, 2016 outage?")
-    assert not answer.refused and answer.verification.dropped == []
+    assert not answer.refused and not answer.verification.dropped
     [citation] = answer.citations
     assert "two days of storage costs" in citation.quote
     assert_quotes_verbatim(engine, answer)
 
 
-def test_a_count_given_in_other_words_answers_but_a_count_of_something_else_does_not(tmp_path):
+def test_a_count_of_something_else_is_no_answer(tmp_path):
     engine = indexed(
         tmp_path,
         {
@@ -309,11 +334,11 @@ def test_a_count_given_in_other_words_answers_but_a_count_of_something_else_does
             )
         },
     )
-    answer = engine.ask("How many paramedics were among the dead when al-Qaeda loyalists stormed Ras al-Ain?")
-    assert not answer.refused
-    assert "two of them ambulance crew" in answer.citations[0].quote
-    # "17 people" is no number of cars.
+    answer = engine.ask("How many people were killed when al-Qaeda loyalists stormed Ras al-Ain?")
+    assert not answer.refused and "17 people" in answer.citations[0].quote
+    # "17 people" is no number of cars, nor of the wounded.
     assert engine.ask("How many cars were destroyed when al-Qaeda loyalists stormed Ras al-Ain?").refused
+    assert engine.ask("How many people were wounded when al-Qaeda loyalists stormed Ras al-Ain?").refused
 
 
 def test_a_source_called_by_surname_is_named_in_full(tmp_path):
@@ -328,6 +353,6 @@ def test_a_source_called_by_surname_is_named_in_full(tmp_path):
         },
     )
     answer = engine.ask("Which PYD spokesman reaffirmed the party's desire to topple the regime?")
-    assert not answer.refused and answer.verification.dropped == []
+    assert not answer.refused and not answer.verification.dropped
     assert answer.text.startswith("According to Nawaf Khalil: ")
     assert answer.citations[0].attributed_to == "Nawaf Khalil"

@@ -2,13 +2,18 @@
 
 - ``retrieval.index`` (documents in, search out) never imports ``retrieval.answer``;
 - ``retrieval`` never imports ``bot`` (the engine works without Telegram);
-- ``bot`` uses the engine only through the public API that ``retrieval`` exports.
+- ``bot`` uses the engine only through the public API that ``retrieval`` exports;
+- every step of the answer pipeline takes a dataclass and returns one.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
+import inspect
+import pkgutil
+import typing
 from pathlib import Path
 
 import pytest
@@ -67,3 +72,29 @@ def _public_names() -> set[str]:
 @pytest.mark.parametrize("name", sorted(_public_names()))
 def test_every_public_name_resolves(name: str):
     assert getattr(importlib.import_module("retrieval"), name) is not None
+
+
+def _answer_steps() -> list[type]:
+    """The classes of ``retrieval.answer`` with a ``run`` method: the pipeline's steps."""
+    import retrieval.answer
+
+    steps = []
+    for module in pkgutil.walk_packages(retrieval.answer.__path__, "retrieval.answer."):
+        for _, cls in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
+            if cls.__module__ == module.name and callable(getattr(cls, "run", None)):
+                steps.append(cls)
+    return steps
+
+
+def test_the_answer_pipeline_has_its_steps():
+    names = {cls.__name__ for cls in _answer_steps()}
+    assert {"QuestionReader", "Retrieve", "Windows", "Compose", "Verify", "Shape"} <= names
+
+
+@pytest.mark.parametrize("step", _answer_steps(), ids=lambda cls: cls.__name__)
+def test_every_answer_step_takes_a_dataclass_and_returns_one(step):
+    hints = typing.get_type_hints(step.run)
+    returned = hints.pop("return")
+    taken = [t for name, t in hints.items() if name != "progress"]
+    assert taken and all(dataclasses.is_dataclass(t) for t in taken), (step.__name__, taken)
+    assert dataclasses.is_dataclass(returned), (step.__name__, returned)

@@ -221,7 +221,7 @@ async def test_a_toll_question_shows_the_figures_by_source_summary_first(bot: Ru
     answer = await bot.ask(Chat(ANN.id), ANN, FIGURES_QUESTION)
 
     shown = answer["message"]["text"]
-    assert shown.startswith("From at least 12 to 35 people across 3 reports, 3–6 May 2024")
+    assert shown.startswith("From at least 12 to 35 people across 3 sources (3–6 May 2024); latest: 35 people")
     lines = shown.split("\n")
     figures = [line for line in lines if line.startswith("• ")]
     assert len(figures) == 3
@@ -247,7 +247,7 @@ async def test_a_filtered_question_cites_only_what_the_filter_lets_through_and_s
     answer = await bot.ask(Chat(ANN.id), ANN, "source:Harbor how many people were killed in the Kessel bridge collapse?")
 
     shown = answer["message"]["text"]
-    assert "Searched reports from Harbor." in shown
+    assert "Searched reports from Harbor: 1 report." in shown
     assert "Harbor Gazette, 2024-05-06" in shown
     assert "Kessel Tribune" not in shown and "Valley Radio" not in shown
 

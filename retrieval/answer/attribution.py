@@ -109,7 +109,7 @@ class Attribution:
                 return found
         whole = Region(0, len(view.text))
         tokens = self._tokens(view.text, whole)
-        candidates = self._names(view, whole, tokens) + self._roles(view, tokens)
+        candidates = _apposed_roles(view.text, self._names(view, whole, tokens), self._roles(view, tokens))
         index_of_start = {t.start: i for i, t in enumerate(tokens)}
         found = _Analysis(tokens, index_of_start, candidates, [], {})
         found.attributions.extend(self._attributions(view, tokens, candidates, index_of_start))
@@ -164,10 +164,22 @@ class Attribution:
             ):
                 j += 1
             following = tokens[j] if j < len(tokens) else None
-            if following is not None and following.word[:1].islower() and following.plain not in SPEECH_VERBS | STOP_WORDS and not tokens[j - 1].ends_sentence:
-                i = j  # "Syrian state television": a name used as an adjective
+            if (
+                j == i + 1
+                and not token.word.isupper()
+                and following is not None
+                and following.word[:1].islower()
+                and following.plain not in SPEECH_VERBS | STOP_WORDS
+                and not token.ends_sentence
+            ):
+                i = j  # "Syrian state television": one capitalised word used as an adjective
                 continue
             name = self._trim(view.text[token.start : tokens[j - 1].end])
+            surname = next((p for p in found if p.person and " " in p.name and p.name.split()[-1] == name), None)
+            if surname is not None and not any(s.start <= token.start < s.end for s in found):
+                found.append(Speaker(name, token.start, token.start + len(name), person=True))  # "Khalil" of "Nawaf Khalil"
+                i = j
+                continue
             placed = any(self.collection.is_place(w) for w in name.split() if w[:1].isupper() and not w.isupper())
             if name and not placed and not self.collection.is_place(name) and not self.collection.is_date(name):
                 start = view.text.find(name, token.start)
@@ -251,7 +263,9 @@ class Attribution:
                 start = capital if view.text[start:capital].strip() and not view.text[start:capital].strip()[:1].isupper() else start
             if found and found[-1].anonymous and view.text[found[-1].end : start].strip().lower() == "and":
                 start = found.pop().start  # "a medical source and witnesses"
-            found.append(Speaker(view.text[start : token.end], start, token.end, anonymous=True))
+            end = token.start + len(token.word.rstrip(".,;:"))
+            named = any(w[:1].isupper() and "-" not in w and w.lower() not in _DETERMINERS for w in view.text[start:end].split())
+            found.append(Speaker(view.text[start:end], start, end, anonymous=not named))
         return found
 
     # attributions --------------------------------------------------------------
@@ -274,7 +288,7 @@ class Attribution:
             """A candidate starting at token i, or a few words of its name later
             ("according to the Syrian state news agency SANA"); "by" and articles before
             it are no part of it."""
-            while i < len(tokens) and tokens[i].plain in ("by", "to", *_DETERMINERS):
+            while i < len(tokens) and tokens[i].plain in ("by", "to"):
                 i += 1
             best = None
             for k in range(i, min(len(tokens), i + 7)):
@@ -283,11 +297,14 @@ class Attribution:
                         best = c
                 if best is not None and tokens[k].end >= best.end and not (k + 1 < len(tokens) and self._modifier(tokens[k + 1]) and by_start_all.get(tokens[k + 1].start)):
                     break
+                if tokens[k].plain in _DETERMINERS:
+                    continue
                 if not self._modifier(tokens[k]) or tokens[k].plain in JOINERS:
                     break
             if best is None:
                 return None
-            start = tokens[i].start
+            start = tokens[i].start if tokens[i].plain not in _DETERMINERS or best.anonymous else tokens[min(i + 1, len(tokens) - 1)].start
+            start = min(start, best.start)
             return replace(best, name=view.text[start : best.end], start=start, cue=cue)
 
         for i, token in enumerate(tokens):
@@ -306,7 +323,10 @@ class Attribution:
                     found.append(replace(person, cue=token.start))
                 continue
             before, gap = self._speaker_before(view, tokens, i, by_end)
-            after = candidate_from(i + 1, token.start) if i + 1 < len(tokens) and token.plain not in _HEARING_VERBS else None
+            # "said Samah Hadid": the speaker follows the verb; "told AFP", "reaffirmed to
+            # Asharq Al-Awsat": whoever follows heard the claim.
+            heard = token.plain in _HEARING_VERBS or (i + 1 < len(tokens) and tokens[i + 1].plain == "to")
+            after = candidate_from(i + 1, token.start) if i + 1 < len(tokens) and not heard else None
             if after is not None and (before is None or gap > 1):
                 found.append(after)  # "... in the suburbs of Damascus said the Syrian Observatory"
             elif before is not None:
@@ -358,10 +378,7 @@ class Attribution:
     @staticmethod
     def _person_before(candidates: list[Speaker], at: int) -> Speaker | None:
         """Whom a "he said" stands for: the last person named before it."""
-        people = [
-            c for c in candidates
-            if at - PRONOUN_REACH <= c.start < at and not c.anonymous and (c.person or len(c.name.split()) >= 2)
-        ]
+        people = [c for c in candidates if at - PRONOUN_REACH <= c.start < at and c.person and len(c.name.split()) >= 2]
         return max(people, key=lambda c: c.start) if people else None
 
     def _headers(
@@ -435,8 +452,10 @@ class Attribution:
         if speaker.anonymous:
             named = self._apposed(view, speaker) or self._named_next(view, speaker)
             return replace(speaker, name=named, role=speaker.name, anonymous=False) if named else speaker
-        if " " in speaker.name or speaker.name.isupper() or speaker.role:
+        if speaker.name.isupper() or speaker.role:
             return speaker
+        if " " in speaker.name:
+            return self._longer_name(view, speaker)
         labels = next(iter(self.collection.labels([speaker.name]).values()), {})
         if labels.get("NORP", 0) * 2 > sum(labels.values()):
             return speaker  # "Syrian" is a people's adjective, not a short name of an organisation
@@ -449,6 +468,22 @@ class Attribution:
             return speaker
         nearest = min(fuller, key=lambda m: abs(m.start() - speaker.start))
         return replace(speaker, name=self._trim(nearest.group(0), recognised=True) or speaker.name)
+
+    def _longer_name(self, view: ReportView, speaker: Speaker) -> Speaker:
+        """"the Britain-based Observatory" is the "Syrian Observatory for Human Rights" the
+        report names: a name whose words, its modifiers ("X-based") aside, are all in a
+        longer organisation name of the report."""
+        words = [w for w in speaker.name.split() if "-" not in w and w.lower() not in JOINERS]
+        if not words or len(words) == len(speaker.name.split()):
+            return speaker
+        keys = {w.lower() for w in words}
+        longer = [
+            c for c in self._analysis(view).candidates
+            if c.organisation and len(c.name.split()) > len(words) and keys <= {w.lower() for w in c.name.split()}
+        ]
+        if not longer:
+            return speaker
+        return replace(speaker, name=min(longer, key=lambda c: abs(c.start - speaker.start)).name)
 
     def _apposed(self, view: ReportView, speaker: Speaker) -> str | None:
         """The organisation a role describes: "the Syrian Observatory for Human Rights, a
@@ -519,6 +554,24 @@ class Attribution:
         return names
 
 
+def _apposed_roles(text: str, names: list[Speaker], roles: list[Speaker]) -> list[Speaker]:
+    """A role written right after a name, or run into its end ("the Syrian Observatory
+    for Human Rights monitoring group"), describes that name: one candidate, the name
+    with the role."""
+    kept: list[Speaker] = []
+    merged: dict[int, Speaker] = {}
+    for role in roles:
+        owner = next(
+            (n for n in names if not n.person and n.start < role.start <= n.end + 1 and role.end > n.end), None
+        )
+        if owner is None:
+            kept.append(role)
+            continue
+        described = text[owner.end : role.end].strip(" ,")
+        merged[owner.start] = replace(owner, end=role.end, role=described or None)
+    return [merged.get(n.start, n) for n in names] + kept
+
+
 def _sentence_end(text: str, at: int) -> int:
     """Where the sentence going on at a position ends (a full stop after a word longer
     than an abbreviation, a line break, or AFTER_CHARS further on)."""
@@ -526,7 +579,7 @@ def _sentence_end(text: str, at: int) -> int:
         return at
     limit = min(len(text), at + AFTER_CHARS)
     for m in re.finditer(r"[.!?](?=\s|$)|\n", text[at:limit]):
-        word = text[max(at, at + m.start() - 4) : at + m.start()]
+        word = text[max(0, at + m.start() - 4) : at + m.start()]
         if m.group(0) == "\n" or len(word.strip()) >= 3:
             return at + m.end()
     return limit

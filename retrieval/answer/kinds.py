@@ -22,13 +22,14 @@ from retrieval.index.entities import DATES, NAMED, PLACES, SPEAKERS
 from retrieval.language import phrases
 from retrieval.language.en import questions as asking
 from retrieval.language.en.causation import CAUSE_BEFORE_EFFECT, EFFECT_BEFORE_CAUSE, FAULT_WORDS
-from retrieval.language.en.harm import KILLED, WOUNDED
+from retrieval.language.en.harm import KILLED, TOLL_WORDS, WOUNDED
 from retrieval.language.en.calendar import is_calendar_word
 from retrieval.language.en.places import PLACE_PREPOSITIONS
 from retrieval.language.names import runs, written_in
 from retrieval.language.numbers import Number, numbers_in, value_key
 from retrieval.language.terms import term_set
 
+TOLL_REACH = 15  # words between "toll" and the number it is
 PEOPLE_REACH = (2, 6)  # words before and after a number that may say it counts people
 THING_REACH = 3  # words after a number that say what thing it counts
 FOCUS_REACH = 6  # words between the noun a question asks about and the name that answers
@@ -62,6 +63,18 @@ def counts_the_wounded(words: list[str], at: int, reach: int = 8) -> bool:
     return False
 
 
+def _toll_before(words: list[str], at: int) -> bool:
+    """Whether "toll" stands before the number words[at] in its sentence, with no other
+    number between them ("The death toll from the collapse of the bridge rose to 21")."""
+    for word in reversed(words[max(0, at - TOLL_REACH) : at]):
+        bare = word.lower().strip(",;:")
+        if bare.strip(".") in TOLL_WORDS:
+            return True
+        if word.endswith(".") or any(ch.isdigit() for ch in word):
+            return False
+    return False
+
+
 def counted_figures(text: str, question: Question) -> list[Number]:
     """The figures of text that count what the question counts: "17 children" for "how
     many children"; people counted loosely ("two killed and five others wounded"); a toll
@@ -75,7 +88,7 @@ def counted_figures(text: str, question: Question) -> list[Number]:
         at = text.index(word, at)
         starts.append(at)
         at += len(word)
-    found = []
+    found, tolls = [], []
     for number in numbers_in(text):
         if not number.is_figure or (number.value is not None and value_key(number.value) in asked):
             continue
@@ -85,6 +98,9 @@ def counted_figures(text: str, question: Question) -> list[Number]:
         index = max(0, sum(1 for s in starts if s <= number.end - 1) - 1)
         if counted.harm == "killed" and counts_the_wounded(words, index):
             continue
+        if counted.of_people and counted.harm != "wounded" and _toll_before(words, index):
+            tolls.append(number)  # "the death toll ... rose to 21": the toll, whatever follows
+            continue
         if question.units and (number.unit or "") not in question.units:
             continue
         if counted.of_people:
@@ -93,7 +109,7 @@ def counted_figures(text: str, question: Question) -> list[Number]:
             window = " ".join(words[index + 1 : index + 1 + THING_REACH])
         if term_set(window) & counted.terms:
             found.append(number)
-    return found
+    return tolls + found
 
 
 class KindCheck:

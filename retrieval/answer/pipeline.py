@@ -40,6 +40,15 @@ def _quiet(_: str) -> None:
     pass
 
 
+def without_dates(question: Question) -> Question:
+    """The question asked again of reports from any date: its filter without the dates,
+    its dates no longer pinning the incident."""
+    incident = replace(
+        question.incident, dates=None, numbers=question.incident.numbers - question.incident.date_numbers, date_numbers=frozenset()
+    )
+    return replace(question, filters=widened(question.filters), incident=incident)
+
+
 class AnswerPipeline:
     def __init__(
         self,
@@ -73,7 +82,7 @@ class AnswerPipeline:
         question = self.read(asked)
         answer = self._answer(question, progress)
         if answer.refused and question.filters.from_words:
-            wider = self._answer(replace(question, filters=widened(question.filters)), progress)
+            wider = self._answer(without_dates(question), progress)
             if not wider.refused:
                 wider.notes.insert(0, OTHER_DATES.format(filters=question.filters.description))
                 answer = wider

@@ -63,6 +63,7 @@ class Incident:
     dates: DateRange | None = None
     anchors: frozenset[str] = frozenset()  # stems of its names
     numbers: frozenset[str] = frozenset()  # values of its numbers, days and years included
+    date_numbers: frozenset[str] = frozenset()  # those of them that are part of its dates
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,14 @@ class QuestionReader:
             intent=intent_of(text, kinds),
             kinds=kinds,
             terms=frozenset(term_set(search) - _ASKING),
-            incident=Incident(tuple(places), tuple(names), mentions[0].dates if mentions else None, anchors, number_values(search)),
+            incident=Incident(
+                tuple(places),
+                tuple(names),
+                mentions[0].dates if mentions else None,
+                anchors,
+                number_values(search),
+                frozenset(v for m in mentions for v in number_values(m.text) | _days(m.dates)),
+            ),
             filters=filters,
             counted=counted,
             units=units_of(text, kinds, counted),
@@ -98,6 +105,11 @@ class QuestionReader:
             else:
                 names.append(run)
         return list(dict.fromkeys(places)), list(dict.fromkeys(names))
+
+
+def _days(dates) -> frozenset[str]:
+    """The numbers a date range is written with: its first and last days, and years."""
+    return frozenset(str(n) for n in (dates.start.day, dates.end.day, dates.start.year, dates.end.year))
 
 
 def _strip_question_words(run: str) -> str:
@@ -174,9 +186,8 @@ def _asks_measure(lowered: str) -> bool:
 
 def intent_of(text: str, kinds: frozenset[Kind]) -> Intent:
     lowered = text.lower()
-    if phrases.has(asking.TIMELINE, lowered) and (
-        "timeline" in lowered or "chronolog" in lowered or "unfold" in lowered or "happened" in lowered or "day by day" in lowered
-    ):
+    happened = phrases.find(("what happened",), lowered)
+    if phrases.has(asking.TIMELINE, lowered) or (happened and phrases.has(asking.SPAN_WORDS, lowered[happened.end() :])):
         return Intent.TIMELINE
     if Kind.REASON in kinds:
         return Intent.WHY

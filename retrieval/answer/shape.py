@@ -168,7 +168,7 @@ def _related(windows: list[Window], query: str) -> list[Citation]:
 def _events(claims: list[VerifiedClaim], numbers: dict[int, int]) -> list[Event]:
     events = []
     for claim in claims:
-        date, dated_by = date_of(claim.span.text, claim.window.report.published)
+        date, dated_by = date_of(ReportView(claim.window.report), Region(claim.span.start, claim.span.end))
         events.append(Event(numbers[claim.window.n], date, dated_by, claim.span.text))
     return sorted(events, key=lambda e: (e.date or "9999", e.n))
 

@@ -77,9 +77,12 @@ def acronyms_spelled_out(text: str) -> dict[str, str]:
     initials ("SOHR" -> "Syrian Observatory for Human Rights")."""
     found: dict[str, str] = {}
     for _, _, run in runs(text):
-        words = [w for w in run.split() if w.lower() not in JOINERS]
-        if len(words) >= 2:
-            found.setdefault(initials(run).upper(), run)
+        words = run.split()
+        while words and words[0].lower() in STOP_WORDS:  # "The Syrian Observatory ..."
+            words = words[1:]
+        name = " ".join(words)
+        if len([w for w in words if w.lower() not in JOINERS]) >= 2:
+            found.setdefault(initials(name).upper(), name)
     return found
 
 

@@ -77,7 +77,7 @@ FIGURES_PER_REPORT = 3
 # A timeline quotes the events scoring this close to the best, up to MAX_EVENTS, at most
 # EVENTS_PER_REPORT from one report.
 EVENT_SCORE_RATIO = 0.7
-TIMELINE_MIN_SCORE = 0.4
+TIMELINE_MIN_SCORE = 0.35
 MAX_EVENTS = 8
 EVENTS_PER_REPORT = 3
 MAX_MERGED_CHARS = 400  # two sentences of one report close together are quoted as one span
@@ -222,7 +222,9 @@ class ExtractiveComposer:
                 found += sum(_shares_prefix(s, tokens) for s in stems) / len(stems)
             else:
                 found += 1
-        asked_numbers = question.incident.numbers
+        # Its dates are checked as dates (below, and by the incident's scope): "on Friday"
+        # or a dateline says "6 May" in other words.
+        asked_numbers = question.incident.numbers - question.incident.date_numbers
         found += len(asked_numbers & numbers)
         total = len(names) + len(asked_numbers)
         coverage = found / total if total else 1.0
@@ -270,7 +272,7 @@ class ExtractiveComposer:
         claims = []
         for candidate in chosen:
             claim = self._claim(question, views[candidate.n], candidate)
-            if claim is not None and not any(c.span == claim.span or c.statement == claim.statement for c in claims):
+            if claim is not None and not any(c.reports == claim.reports and (c.span == claim.span or c.statement == claim.statement) for c in claims):
                 claims.append(claim)
         return Draft(reading, tuple(claims), "extractive", declined=not claims)
 

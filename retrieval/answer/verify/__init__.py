@@ -61,9 +61,9 @@ class Verify:
         removed: list[int] = []
         corrected: list[tuple[int, int]] = []
         unlocated = 0
-        seen: set[str] = set()
+        seen: set[tuple[str, tuple[int, ...]]] = set()
         for claim in draft.claims:
-            key = " ".join(claim.statement.lower().split())
+            key = (" ".join(claim.statement.lower().split()), claim.reports)  # copies of a story say it twice
             if key in seen:
                 dropped.append(Dropped(claim.statement, "repeats an earlier claim"))
                 continue
@@ -156,12 +156,17 @@ def best_support(window: Window, statement: str) -> Span | None:
         covered = len(wanted_figures & figures)
         return covered, 2.0 * covered + len(shared) - 0.002 * (end - start)
 
-    candidates = []
-    for i, index in enumerate(indices):
-        start, end = (int(x) for x in report.spans[index])
-        candidates.append((start, end))
-        if i + 1 < len(indices) and indices[i + 1] == index + 1:
-            candidates.append((start, int(report.spans[index + 1][1])))
-    start, end = max(candidates, key=lambda c: score(*c)[1])
+    singles = [(int(report.spans[index][0]), int(report.spans[index][1])) for index in indices]
+    start, end = max(singles, key=lambda c: score(*c)[1])
+    # Two neighbouring spans together only where the statement's figures need both.
+    pairs = [
+        (int(report.spans[index][0]), int(report.spans[index + 1][1]))
+        for i, index in enumerate(indices[:-1])
+        if indices[i + 1] == index + 1
+    ]
+    if pairs and wanted_figures:
+        pair = max(pairs, key=lambda c: score(*c))
+        if score(*pair)[0] > score(start, end)[0]:
+            start, end = pair
     return complete_clause(text, Span(start, end, text[start:end]))
 

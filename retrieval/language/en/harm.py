@@ -8,3 +8,6 @@ CHILDREN = ("children", "child", "kids", "minors", "boys", "girls", "infants", "
 # What an attack is called: "which group claimed the truck bomb" asks who claimed responsibility.
 ATTACKS = ("attack", "attacks", "bomb", "bombs", "bombing", "bombings", "blast", "blasts", "explosion", "explosions",
            "strike", "strikes", "airstrike", "airstrikes", "killing", "killings", "shelling", "assault", "ambush", "raid")
+# Words that give a toll: a number said to be the toll counts the dead ("the death toll
+# rose to 21"), whatever words stand next to it.
+TOLL_WORDS = ("toll", "tally")

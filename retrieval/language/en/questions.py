@@ -27,8 +27,9 @@ SOURCE = ("according to whom", "who said", "who reported", "who gave", "who clai
 # "which X", "what X": a name of X is wanted.
 WHICH = ("which", "what")
 # Phrases that ask how a story developed over time.
-TIMELINE = ("timeline", "chronology", "sequence of events", "day by day", "how did", "what happened between",
-            "what happened from", "what happened since", "what happened during", "what happened over", "unfold", "unfolded")
+TIMELINE = ("timeline", "chronology", "sequence of events", "day by day", "unfold", "unfolded", "unfolding")
+# "What happened ... between 3 and 6 May": a question over a span of time asks for a timeline.
+SPAN_WORDS = ("between", "from", "since", "during", "over the", "in the days")
 # Phrases that ask for each source's figure.
 FIGURES = ("how many", "death toll", "toll", "casualties", "casualty", "figures", "number of", "how much", "how long")
 # Opening words of a question that asks for yes or no.

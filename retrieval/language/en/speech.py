@@ -9,7 +9,7 @@ SPEECH_VERBS = frozenset(
     claimed claims wrote writes quoted described accused accuses denied denies blamed blames warned warns
     condemned estimated estimates reaffirmed affirmed stressed explained noted insisted tweeted posted argued
     asserted declared revealed emphasised emphasized alleged alleges acknowledged admitted disclosed documented
-    counted recorded published put gave gives give
+    counted recorded published put gave
     """.split()
 )
 # "According to X", "as reported by X": the source follows the phrase.
