@@ -41,12 +41,9 @@ def _engine(settings, rebuild: bool = False):
 def cmd_ingest(args: argparse.Namespace) -> int:
     from retrieval import DocumentError, IngestBusyError
 
-    if args.rebuild and args.paths:
-        print("incident-bot: --rebuild re-indexes DOCUMENTS_DIR as a whole; give no PATH", file=sys.stderr)
-        return 2
     settings = _settings()
-    engine = _engine(settings, rebuild=args.rebuild)
     try:
+        engine = _engine(settings, rebuild=args.rebuild)  # upgrading an older index takes the lock too
         summary = engine.ingest([Path(p) for p in args.paths] or None, rebuild=args.rebuild, progress=ProgressDisplay())
     except (DocumentError, IngestBusyError) as e:
         print(f"incident-bot: {e}", file=sys.stderr)
@@ -205,7 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="index files and folders (default: DOCUMENTS_DIR)")
     ingest.add_argument("paths", nargs="*", help=".txt .md .html .pdf .docx .jsonl files or folders")
     ingest.add_argument(
-        "--rebuild", action="store_true", help="drop the whole index and re-index DOCUMENTS_DIR (no PATH allowed)"
+        "--rebuild",
+        action="store_true",
+        help="re-index every report the index holds, each from its file wherever it was ingested from (or from "
+        "the text the index stored if the file is gone), and add what is new under PATH (default DOCUMENTS_DIR); "
+        "removes nothing, and an interrupted rebuild is finished by the next one",
     )
     ingest.add_argument("--json", action="store_true", help="print the summary as JSON")
     ingest.set_defaults(func=cmd_ingest)

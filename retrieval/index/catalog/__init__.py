@@ -3,7 +3,8 @@
 One store per table, sharing one connection per thread (``database.Database``): the
 reports with their stored texts and metadata, their passages, their quotable spans with
 vectors, the files ingest has read, the embedding cache, the collection's word
-statistics, the groups of syndicated copies and the pending ids. The vector store and
+statistics, the groups of syndicated copies, the pending ids and the reports a rebuild
+has yet to re-index. The vector store and
 the BM25 index are derived from it: a passage counts as indexed only once its batch's
 catalog transaction has committed. Ids written to those stores before that are recorded
 as pending first, so whatever a killed ingest left behind is swept.
@@ -23,6 +24,7 @@ from retrieval.index.catalog.embeddings import EmbeddingStore
 from retrieval.index.catalog.files import FileStore
 from retrieval.index.catalog.passages import PassageStore, StoredPassage
 from retrieval.index.catalog.pending import PendingStore
+from retrieval.index.catalog.rebuilding import RebuildStore
 from retrieval.index.catalog.reports import ReportInfo, ReportRecord, ReportStore, StoredReport
 from retrieval.index.catalog.spans import SpanStore
 from retrieval.index.catalog.words import WordStore
@@ -64,8 +66,7 @@ class Catalog:
         self.words = WordStore(self.database)
         self.copies = CopyStore(self.database)
         self.pending = PendingStore(self.database)
-
-    discard = staticmethod(Database.discard)
+        self.rebuilding = RebuildStore(self.database)
 
     def get_meta(self, key: str) -> str | None:
         return self.database.get_meta(key)
@@ -115,6 +116,25 @@ class Catalog:
             if doc_ids:
                 self.database.bump(db)
         return removed
+
+    def start_rebuild(self, settings_key: str) -> int:
+        """Mark every report for re-indexing, unless a rebuild for the same settings
+        (embedder, chunking) was interrupted: that one is resumed. Returns how many
+        reports are left to re-index."""
+        with self.database.transaction() as db:
+            resumable = self.get_meta("rebuild") in (None, settings_key)  # None: marked by an upgrade
+            if not (resumable and self.rebuilding.count()):
+                self.rebuilding.clear(db)
+                self.rebuilding.mark_all(db)
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rebuild', ?)", (settings_key,))
+        return self.rebuilding.count()
+
+    def finish_rebuild(self, built_with: dict[str, str]) -> None:
+        """The rebuild is done: record the settings the index is now built with."""
+        with self.database.transaction() as db:
+            self.rebuilding.clear(db)
+            db.execute("DELETE FROM meta WHERE key = 'rebuild'")
+            db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(built_with.items()))
 
     # reads that span tables -------------------------------------------------------
 

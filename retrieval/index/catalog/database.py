@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# A table that only adds to the schema (rebuilding) needs no new version: an
+# index of this version gains it when it is opened.
 SCHEMA_VERSION = "6"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -78,6 +80,10 @@ CREATE TABLE IF NOT EXISTS bands (
 );
 CREATE INDEX IF NOT EXISTS bands_by_key ON bands(key);
 CREATE INDEX IF NOT EXISTS bands_by_doc ON bands(doc_id);
+-- The reports a rebuild has yet to re-index, so an interrupted one resumes where it
+-- stopped. Writing a report (INSERT OR REPLACE deletes the old row) or removing it
+-- takes it off the list through the cascade.
+CREATE TABLE IF NOT EXISTS rebuilding (doc_id TEXT PRIMARY KEY REFERENCES reports(doc_id) ON DELETE CASCADE);
 """
 
 
@@ -98,8 +104,11 @@ class Database:
         self.path = path
         self._local = threading.local()
         db = self.connection()
-        version = self._schema_version(db)
+        version = self.schema_version(db)
         if version is not None and version != SCHEMA_VERSION:
+            # Closed now, not when collected: a connection closed late deletes the
+            # journal file by its name, which by then may be an upgraded catalog's.
+            self.close()
             raise SchemaMismatchError(
                 f"the index in {path.parent} was built by an older version of incident-bot; "
                 "run `incident-bot ingest --rebuild` to re-index"
@@ -109,7 +118,7 @@ class Database:
             self.set_meta("schema", SCHEMA_VERSION)
 
     @staticmethod
-    def _schema_version(db: sqlite3.Connection) -> str | None:
+    def schema_version(db: sqlite3.Connection) -> str | None:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "meta" not in tables:
             return None
@@ -120,7 +129,7 @@ class Database:
 
     @staticmethod
     def discard(path: Path) -> None:
-        """Remove a catalog file (and its journal) so a rebuild starts from nothing."""
+        """Remove a catalog file and its journal (what an upgrade killed half-way left)."""
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 

@@ -116,6 +116,16 @@ class ReportStore:
         rows = self.database.connection().execute("SELECT doc_id, content_hash, origin FROM reports")
         return {doc_id: (h, origin) for doc_id, h, origin in rows}
 
+    def stored_fields(self, doc_ids: list[str]) -> list[dict]:
+        """What was read of each report (``documents.Report``'s fields), so a report can be
+        indexed again without its file."""
+        rows = self.database.select_in(
+            "SELECT doc_id, title, text, origin, source, published, url, metadata FROM reports WHERE doc_id IN ({marks})",
+            doc_ids,
+        )
+        fields = ("doc_id", "title", "text", "origin", "source", "published", "url")
+        return [{**dict(zip(fields, row[:-1])), "metadata": json.loads(row[-1])} for row in rows]
+
     def report_text(self, doc_id: str) -> str | None:
         return self.text(self.database.connection(), doc_id)
 
