@@ -1,12 +1,13 @@
-"""`ingest --rebuild` through the real command on a real index: nothing indexed is lost,
-wherever it was ingested from, whatever stops a rebuild, and every summary says what
-happened to every report."""
+"""`ingest --rebuild`, `remove` and `show` through the real command on a real index:
+nothing indexed is lost, wherever it was ingested from, whatever stops a rebuild, and
+every summary says what happened to every report."""
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -18,7 +19,7 @@ import pytest
 
 from retrieval.engine import Engine
 from tests.conftest import CORPUS_FILES, SEED_DIR, SEED_ID, clean_env, cli
-from tests.test_index import SMALL_REPORTS, assert_vectors_match_catalog, catalog_texts, write_jsonl
+from tests.test_index import SMALL_REPORTS, assert_vectors_match_catalog, write_jsonl
 
 NOTE = "# Boiler explosion in Kestrel Street\n\nTwo janitors were hurt when the boiler exploded, said the caretaker.\n"
 MEMO = "# Gas leak at the Orchard Lane depot\n\nThe depot was evacuated for three hours, the fire brigade said.\n"
@@ -91,7 +92,7 @@ def test_rebuild_reindexes_every_report_wherever_it_was_ingested_from_and_remove
     asked = command("ask", "--json", "How many janitors were hurt in the Kestrel Street boiler explosion?")
     answer = json.loads(asked.stdout)
     assert any(c["doc_id"] == "note" and "Two janitors" in c["quote"] for c in answer["citations"]), answer
-    assert "four hours" in catalog_texts(command.data_dir / "index")["memo"]
+    assert "four hours" in json.loads(command("show", "memo", "--json").stdout)["text"]
 
     # With a PATH: what is new there is added, and every report is re-indexed as before.
     more = tmp_path / "more"
@@ -173,7 +174,7 @@ def test_rebuild_keeps_the_reports_of_an_index_built_by_an_older_version_and_wai
 
     assert sorted(rebuilt["reindexed"]) == ["memo", "note", "ops-001", "ops-002", "ops-003"]
     assert rebuilt["restored"] == ["note"] and rebuilt["removed"] == [] and rebuilt["added"] == []
-    assert catalog_texts(command.data_dir / "index")["note"] == NOTE.strip()
+    assert json.loads(command("show", "note", "--json").stdout)["text"] == NOTE.strip()
     asked = json.loads(command("ask", "--json", "Which plant lost power for 9 hours?").stdout)
     assert asked["citations"] and asked["citations"][0]["doc_id"] == "ops-001", asked
     engine = Engine(make_settings(data_dir=command.data_dir))
@@ -246,3 +247,93 @@ def test_a_rebuild_stopped_with_ctrl_c_keeps_every_report_and_the_next_one_finis
         assert all(r.passages > 0 for r in engine.reports())
     finally:
         engine.close()
+
+
+def test_remove_takes_reports_out_and_ingest_leaves_them_out_until_they_are_edited(tmp_path, make_settings):
+    command = Command(tmp_path)
+    seed = command.documents / f"{SEED_ID}.txt"
+    seed.write_bytes((SEED_DIR / f"{SEED_ID}.txt").read_bytes())
+    ops = write_jsonl(command.documents / "ops.jsonl", SMALL_REPORTS)
+    assert len(command.json("ingest")["added"]) == 4
+
+    mixed = command("remove", "ops-002", "ops-404")
+    assert mixed.returncode == 2 and "'ops-404'" in mixed.stderr and "nothing was removed" in mixed.stderr
+    with index_lock_held(command):
+        busy = command("remove", "ops-002")
+    assert busy.returncode == 2 and "nothing was removed" in busy.stderr
+    assert command.listed() == sorted([SEED_ID, "ops-001", "ops-002", "ops-003"])
+
+    removed = command("remove", "ops-002", SEED_ID)
+
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.splitlines()[0].startswith("removed ops-002\tAmmonia leak at the Millbrook cold store\t")
+    assert f"removed {SEED_ID}" in removed.stdout
+    assert "leaves them out until they are edited in their file" in removed.stderr
+    assert command.listed() == ["ops-001", "ops-003"]
+    engine = Engine(make_settings(data_dir=command.data_dir, documents_dir=command.documents))
+    try:
+        assert "ops-002" not in [h.passage.doc_id for h in engine.index.hybrid("ammonia leak Millbrook cold store", 5)]
+        assert_vectors_match_catalog(engine)
+        assert engine.index.lexical.count() == len(engine.index.catalog.passages.chunk_ids())
+    finally:
+        engine.close()
+
+    # Neither an ingest of the same folder nor a rebuild brings them back, even when
+    # their files change around them...
+    assert command.json("ingest")["added"] == []
+    later = time.time() + 60
+    os.utime(seed, (later, later))
+    write_jsonl(ops, SMALL_REPORTS + [{"id": "ops-004", "title": "Flooded substation", "text": "Rain flooded a substation."}])
+    grown = command.json("ingest")
+    assert grown["added"] == ["ops-004"]
+    assert sorted(grown["kept_out"]) == sorted([SEED_ID, "ops-002"])
+    rebuilt = command.json("ingest", "--rebuild")
+    assert sorted(rebuilt["reindexed"]) == ["ops-001", "ops-003", "ops-004"] and rebuilt["added"] == []
+    assert command.listed() == ["ops-001", "ops-003", "ops-004"]
+
+    # ...until the report itself is edited in its file.
+    edited = [dict(r, text=r["text"] + " Two more were treated later.") if r["id"] == "ops-002" else r for r in SMALL_REPORTS]
+    write_jsonl(ops, edited + [{"id": "ops-004", "title": "Flooded substation", "text": "Rain flooded a substation."}])
+    assert command.json("ingest")["added"] == ["ops-002"]
+
+
+def test_show_prints_one_report_with_its_metadata_copies_and_full_text(tmp_path):
+    command = Command(tmp_path)
+    story = (
+        "A car bomb exploded near a checkpoint at the entrance of the town on Sunday killing at least "
+        "twelve people and wounding dozens more, according to a monitoring group. The blast damaged "
+        "several shops and a school nearby. Local officials said rescue teams were still searching the "
+        "rubble for survivors late into the night as ambulances ferried the wounded to hospitals."
+    )
+    write_jsonl(
+        command.documents / "wire.jsonl",
+        [
+            {"id": "wire", "title": "Car bomb kills 12", "text": story, "source": "Agency", "published": "2016-10-30",
+             "url": "https://agency.example/12", "location": "checkpoint"},
+            {"id": "copy", "title": "Twelve dead in checkpoint blast", "text": story + " Share this story.", "source": "Daily"},
+        ],
+    )
+    assert command("ingest").returncode == 0
+
+    shown = command("show", "wire")
+
+    assert shown.returncode == 0, shown.stderr
+    head, text = shown.stdout.split("\n\n", 1)
+    assert head.splitlines()[0] == "wire"
+    for line in (
+        "title:     Car bomb kills 12",
+        "outlet:    Agency",
+        "published: 2016-10-30",
+        "url:       https://agency.example/12",
+        f"file:      {(command.documents / 'wire.jsonl').resolve()}",
+        "copies:    copy",
+        "location:  checkpoint",
+    ):
+        assert line in head.splitlines(), (line, head)
+    assert any(line.startswith("passages:  ") and int(line.split()[-1]) > 0 for line in head.splitlines())
+    assert text.strip() == story
+    copy = json.loads(command("show", "copy", "--json").stdout)
+    assert copy["copy_of"] == "wire" and copy["copies"] == [] and copy["text"] == story + " Share this story."
+    assert copy["source"] == "Daily" and copy["published"] is None and copy["metadata"] == {}
+    unknown = command("show", "nope")
+    assert unknown.returncode == 2 and "no report with id 'nope'" in unknown.stderr

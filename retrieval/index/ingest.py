@@ -19,6 +19,9 @@ ingest: each from its file read again, wherever it was ingested from, or, when t
 is gone or no longer holds it, from the text and metadata the catalog stored. It never
 drops a report, and the catalog lists what it has yet to do, so a rebuild stopped half-way
 leaves every report indexed and the next one finishes the job.
+
+``remove`` takes reports out and remembers them, so an ingest leaves each out until it
+is edited in its file.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrieval.index import duplicates
-from retrieval.index.catalog import ReportRecord
+from retrieval.index.catalog import Removal, ReportDetail, ReportRecord, UnknownReportError
 from retrieval.index.chunking import make_splitter, split_report
 from retrieval.index.documents import DocumentError, Report, find_files, iter_jsonl, load_file, read_jsonl_fingerprints
 from retrieval.index.embedding_cache import BatchVectors, Prepared
@@ -66,7 +69,7 @@ class IngestBusyError(RuntimeError):
 @contextmanager
 def hold_index_lock(path: Path) -> Iterator[None]:
     """The lock file that lets one process at a time change an index (ingest, rebuild,
-    upgrade); IngestBusyError at once if another holds it."""
+    remove, upgrade); IngestBusyError at once if another holds it."""
     with open(path, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -83,6 +86,7 @@ class IngestSummary:
     unchanged: int = 0
     reindexed: list[str] = field(default_factory=list)  # a rebuild: indexed again, content as it was
     restored: list[str] = field(default_factory=list)  # of those, from the stored text: file gone or unreadable
+    kept_out: list[str] = field(default_factory=list)  # taken out with `remove`, left out
     passages: int = 0  # passages written by this run
     embedded: int = 0  # of which the model embedded (the rest came from the cache)
     seconds: float = 0.0
@@ -104,6 +108,8 @@ class IngestSummary:
                 f"; {len(self.restored)} re-indexed from the text the index stored, their file gone or "
                 f"unreadable: {_some(self.restored)}"
             )
+        if self.kept_out:
+            text += f"; {len(self.kept_out)} left out until edited, as `incident-bot remove` asked: {_some(self.kept_out)}"
         if self.errors:
             text += f"; {len(self.errors)} skipped"
         if self.interrupted:
@@ -121,6 +127,7 @@ class IngestSummary:
             "unchanged": self.unchanged,
             "reindexed": self.reindexed,
             "restored": self.restored,
+            "kept_out": self.kept_out,
             "passages": self.passages,
             "embedded": self.embedded,
             "seconds": round(self.seconds, 3),
@@ -200,6 +207,35 @@ class Ingest:
         log.info("ingest: %s", summary.line())
         return summary
 
+    def remove(self, doc_ids: list[str]) -> list[ReportDetail]:
+        """Take reports out of the catalog, the vectors and BM25, and remember each with
+        its file as it is now, so ingest leaves it out until it is edited in its file.
+        An id the index does not hold raises UnknownReportError before anything changes."""
+        doc_ids = list(dict.fromkeys(doc_ids))
+        with self._exclusive():
+            held = self.catalog.reports.held(doc_ids)
+            unknown = [d for d in doc_ids if d not in held]
+            if unknown:
+                raise UnknownReportError(unknown)
+            details = [self.catalog.reports.detail(d) for d in doc_ids]
+            keep_out = {}
+            for doc_id, (content_hash, origin) in held.items():
+                try:
+                    stat = Path(origin).stat()
+                    size, mtime_ns = stat.st_size, stat.st_mtime_ns
+                except OSError:
+                    size = mtime_ns = None
+                keep_out[doc_id] = Removal(origin, content_hash, size, mtime_ns)
+            try:
+                self._sweep()
+                old_keys = self.catalog.passages.content_keys(self.catalog.passages.chunk_ids_of(doc_ids))
+                _delete_from_stores(self.index, self.catalog.remove_reports(doc_ids, keep_out))
+                self.catalog.embeddings.prune(old_keys)
+            finally:
+                self.index.lexical.end()
+        log.info("removed %d reports: %s", len(doc_ids), ", ".join(doc_ids))
+        return details
+
     def _sweep(self) -> None:
         """Delete what an interrupted ingest wrote to the stores but never committed,
         and what it committed away but never deleted."""
@@ -249,6 +285,7 @@ class _Run:
         for doc_id, (_, origin) in self.known.items():
             self.by_origin[origin].append(doc_id)
         self.marked: set[str] = set()  # a rebuild: the reports it has yet to re-index
+        self.removed = self.catalog.removed.all()  # taken out with `remove`
         self.found: set[str] = set()  # doc ids present in the files (or kept because their file failed)
         self.claimed: dict[str, str] = {}  # doc id -> the file it was read from in this run
         self.failed: set[str] = set()  # files that could not be read: their reports are kept
@@ -294,7 +331,9 @@ class _Run:
                 if skipped:  # oversized reports: the rest of the collection is indexed
                     self.summary.errors += skipped
                     self.partial.add(source.key)
-                self.expected += sum(self._to_write(d, h) for d, h in fingerprints[source.key].items())
+                self.expected += sum(
+                    self._to_write(d, h) and not self._kept_out(source, d, h) for d, h in fingerprints[source.key].items()
+                )
             else:
                 self.expected += 1
         if self.expected:
@@ -324,7 +363,7 @@ class _Run:
             listed = {str(path.resolve()) for path, _ in found}
             found = found + [(Path(o), None) for o in sorted(marked_origins - listed) if Path(o).is_file()]
         seen = self.catalog.files.seen()
-        origins = {origin for _, origin in self.known.values()}
+        origins = {origin for _, origin in self.known.values()} | {r.origin for r in self.removed.values()}
         sources = []
         for path, root in found:
             stat = path.stat()
@@ -342,6 +381,10 @@ class _Run:
         for the rebuild to re-index."""
         return doc_id in self.marked or self.known.get(doc_id, ("",))[0] != content_hash
 
+    def _kept_out(self, source: _Source, doc_id: str, content_hash: str) -> bool:
+        removal = self.removed.get(doc_id)
+        return removal is not None and removal.keeps_out(source.key, source.size, source.mtime_ns, content_hash)
+
     def _fail(self, source: _Source, message: str) -> None:
         self.summary.errors.append(message)
         self.failed.add(source.key)
@@ -358,7 +401,13 @@ class _Run:
             # Read from another folder than the one it was ingested from, which names it
             # differently: a rebuild keeps the id it has.
             reports = [dataclasses.replace(reports[0], doc_id=held[0])]
-        outcomes = [self._consider(source, report) for report in reports]
+        outcomes = []
+        for report in reports:
+            if self._kept_out(source, report.doc_id, report.content_hash):
+                self.summary.kept_out.append(report.doc_id)
+                outcomes.append(KEPT)
+            else:
+                outcomes.append(self._consider(source, report))
         if SKIPPED not in outcomes:
             self.read_ok[source.key] = (source.size, source.mtime_ns)
         if QUEUED not in outcomes:
@@ -369,7 +418,9 @@ class _Run:
         changed = set()
         clean = True
         for doc_id, content_hash in fingerprints.items():
-            if self._to_write(doc_id, content_hash):
+            if self._kept_out(source, doc_id, content_hash):
+                self.summary.kept_out.append(doc_id)
+            elif self._to_write(doc_id, content_hash):
                 changed.add(doc_id)
             else:
                 clean &= self._claim(source, doc_id)
@@ -572,6 +623,9 @@ class _Run:
         catalog.files.record(
             {path: stat for path, stat in self.read_ok.items() if path not in restored_from},
             forget=[p for p in catalog.files.seen() if _in_scope(p, self.paths) and (p in self.failed or not Path(p).exists())],
+        )
+        catalog.removed.forget(
+            [d for d, r in self.removed.items() if _in_scope(r.origin, self.paths) and not Path(r.origin).exists()]
         )
         if self.rebuild:
             self._complete_rebuild()

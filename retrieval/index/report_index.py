@@ -11,7 +11,7 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from retrieval.index.catalog import Catalog, IndexMismatchError, SchemaMismatchError
+from retrieval.index.catalog import Catalog, IndexMismatchError, ReportDetail, SchemaMismatchError
 from retrieval.index.catalog.upgrade import CatalogInUseError, carry_over
 from retrieval.index.ingest import Ingest, IngestBusyError, IngestSummary, Progress, hold_index_lock
 from retrieval.index.lexical import LexicalIndex
@@ -101,6 +101,9 @@ class ReportIndex:
         self, paths: list[Path] | None = None, *, rebuild: bool = False, progress: Progress | None = None
     ) -> IngestSummary:
         return self._ingest.ingest(paths, rebuild=rebuild, progress=progress)
+
+    def remove(self, doc_ids: list[str]) -> list[ReportDetail]:
+        return self._ingest.remove(doc_ids)
 
     def is_stale(self, paths: list[Path] | None = None) -> bool:
         return self._ingest.is_stale(paths)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-# A table that only adds to the schema (rebuilding) needs no new version: an
+# A table that only adds to the schema (rebuilding, removed) needs no new version: an
 # index of this version gains it when it is opened.
 SCHEMA_VERSION = "6"
 SCHEMA = """
@@ -84,6 +84,15 @@ CREATE INDEX IF NOT EXISTS bands_by_doc ON bands(doc_id);
 -- stopped. Writing a report (INSERT OR REPLACE deletes the old row) or removing it
 -- takes it off the list through the cascade.
 CREATE TABLE IF NOT EXISTS rebuilding (doc_id TEXT PRIMARY KEY REFERENCES reports(doc_id) ON DELETE CASCADE);
+-- Reports taken out with `incident-bot remove`, with their file as it was then: ingest
+-- leaves them out until they are edited in their file.
+CREATE TABLE IF NOT EXISTS removed (
+    doc_id TEXT PRIMARY KEY,
+    origin TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    size INTEGER,
+    mtime_ns INTEGER
+);
 """
 
 
