@@ -1,8 +1,10 @@
-"""The ``incident-bot`` command: ingest, ask, sources, run.
+"""The ``incident-bot`` command: ingest, ask, sources, show, remove, run.
 
     incident-bot ingest [PATH ...]          index files and folders (default DOCUMENTS_DIR)
     incident-bot ask "QUESTION" [--json]    answer one question; no QUESTION: one per stdin line
     incident-bot sources [--json]           list the indexed reports
+    incident-bot show DOC_ID [--json]       one report with its metadata and full text
+    incident-bot remove DOC_ID ...          take reports out of the index
     incident-bot run                        start the Telegram bot
 
 Settings come from config/settings.toml, .env and the environment (see README).
@@ -41,12 +43,9 @@ def _engine(settings, rebuild: bool = False):
 def cmd_ingest(args: argparse.Namespace) -> int:
     from retrieval import DocumentError, IngestBusyError
 
-    if args.rebuild and args.paths:
-        print("incident-bot: --rebuild re-indexes DOCUMENTS_DIR as a whole; give no PATH", file=sys.stderr)
-        return 2
     settings = _settings()
-    engine = _engine(settings, rebuild=args.rebuild)
     try:
+        engine = _engine(settings, rebuild=args.rebuild)  # upgrading an older index takes the lock too
         summary = engine.ingest([Path(p) for p in args.paths] or None, rebuild=args.rebuild, progress=ProgressDisplay())
     except (DocumentError, IngestBusyError) as e:
         print(f"incident-bot: {e}", file=sys.stderr)
@@ -179,6 +178,63 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    from retrieval import UnknownReportError
+
+    engine = _engine(_settings())
+    try:
+        report = engine.report(args.doc_id)
+    except UnknownReportError as e:
+        print(f"incident-bot: {e}; `incident-bot sources` lists them", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+        return 0
+    fields = [
+        ("title", report.title),
+        ("outlet", report.source or "unknown"),
+        ("published", report.published or "undated"),
+        ("url", report.url or "none"),
+        ("file", report.origin),
+        ("copy of", report.copy_of),
+        ("copies", ", ".join(report.copies)),
+        ("passages", str(report.passages)),
+        *((name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)) for name, value in report.metadata.items()),
+        ("indexed", report.indexed_at),
+    ]
+    print(report.doc_id)
+    for name, value in fields:
+        if value:
+            print(f"{name + ':':<10} {value}")
+    print()
+    print(report.text)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from retrieval import IngestBusyError, UnknownReportError
+
+    engine = _engine(_settings())
+    try:
+        removed = engine.remove(args.doc_ids)
+    except UnknownReportError as e:
+        print(f"incident-bot: {e}; nothing was removed (`incident-bot sources` lists the reports)", file=sys.stderr)
+        return 2
+    except IngestBusyError as e:
+        print(f"incident-bot: {e}; nothing was removed", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"removed": [r.doc_id for r in removed]}))
+        return 0
+    for report in removed:
+        print(f"removed {report.doc_id}\t{report.title}\t{report.origin}")
+    print(
+        f"{len(removed)} removed. `incident-bot ingest` leaves them out until they are edited in their file.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import run
 
@@ -205,7 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="index files and folders (default: DOCUMENTS_DIR)")
     ingest.add_argument("paths", nargs="*", help=".txt .md .html .pdf .docx .jsonl files or folders")
     ingest.add_argument(
-        "--rebuild", action="store_true", help="drop the whole index and re-index DOCUMENTS_DIR (no PATH allowed)"
+        "--rebuild",
+        action="store_true",
+        help="re-index every report the index holds, each from its file wherever it was ingested from (or from "
+        "the text the index stored if the file is gone), and add what is new under PATH (default DOCUMENTS_DIR); "
+        "removes nothing, and an interrupted rebuild is finished by the next one",
     )
     ingest.add_argument("--json", action="store_true", help="print the summary as JSON")
     ingest.set_defaults(func=cmd_ingest)
@@ -224,6 +284,18 @@ def build_parser() -> argparse.ArgumentParser:
     sources.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD", help="only reports published on or after this date")
     sources.add_argument("--until", type=_iso_date, metavar="YYYY-MM-DD", help="only reports published on or before this date")
     sources.set_defaults(func=cmd_sources)
+
+    show = sub.add_parser("show", help="print one report with its metadata and full text")
+    show.add_argument("doc_id", metavar="DOC_ID", help="a report id, as `sources` lists them")
+    show.add_argument("--json", action="store_true", help="one JSON object")
+    show.set_defaults(func=cmd_show)
+
+    remove = sub.add_parser(
+        "remove", help="take reports out of the index; ingest leaves them out until they are edited in their file"
+    )
+    remove.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="report ids, as `sources` lists them")
+    remove.add_argument("--json", action="store_true", help="print the removed ids as JSON")
+    remove.set_defaults(func=cmd_remove)
 
     run = sub.add_parser("run", help="start the Telegram bot")
     run.set_defaults(func=cmd_run)

@@ -21,6 +21,8 @@ _EXPORTS = {
     "IngestSummary": "retrieval.index.ingest",
     "IngestBusyError": "retrieval.index.ingest",
     "ReportInfo": "retrieval.index.catalog",
+    "ReportDetail": "retrieval.index.catalog",
+    "UnknownReportError": "retrieval.index.catalog",
     "Report": "retrieval.index.documents",
     "DocumentError": "retrieval.index.documents",
     "SUPPORTED_SUFFIXES": "retrieval.index.documents",
@@ -33,7 +35,7 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:
     from retrieval.answer.types import Answer, Citation
     from retrieval.engine import Engine
-    from retrieval.index.catalog import IndexMismatchError, ReportInfo
+    from retrieval.index.catalog import IndexMismatchError, ReportDetail, ReportInfo, UnknownReportError
     from retrieval.index.documents import SUPPORTED_SUFFIXES, DocumentError, Report, human_size, load_file
     from retrieval.index.ingest import IngestBusyError, IngestSummary
     from retrieval.index.search import SearchFilter

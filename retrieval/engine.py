@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrieval.index.catalog import ReportInfo
+from retrieval.index.catalog import ReportDetail, ReportInfo, UnknownReportError
 from retrieval.index.embeddings import embedder_id, make_embeddings
 from retrieval.index.ingest import IngestSummary
 from retrieval.index.report_index import ReportIndex
@@ -105,6 +105,20 @@ class Engine:
 
     def is_stale(self) -> bool:
         return self.index.is_stale()
+
+    def report(self, doc_id: str) -> ReportDetail:
+        """One indexed report: its metadata, origin file, copies and full stored text.
+        UnknownReportError if the index holds no report with that id."""
+        detail = self.index.catalog.reports.detail(doc_id)
+        if detail is None:
+            raise UnknownReportError([doc_id])
+        return detail
+
+    def remove(self, doc_ids: list[str]) -> list[ReportDetail]:
+        """Take reports out of the index; a later ingest leaves each out until it is
+        edited in its file. UnknownReportError (nothing removed) if an id is not indexed,
+        IngestBusyError while an ingest runs."""
+        return self.index.remove(doc_ids)
 
     def reports(self, where: SearchFilter | None = None) -> list[ReportInfo]:
         """The indexed reports, newest first; with where, only those it lets through."""

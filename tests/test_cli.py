@@ -1,4 +1,5 @@
-"""The command-line contract other tools rely on: ingest, ask (one, batch, --json), sources."""
+"""The command-line contract other tools rely on: ingest, ask (one, batch, --json), sources
+(show and remove: ``test_index_commands``)."""
 
 from __future__ import annotations
 
@@ -79,9 +80,12 @@ def test_batch_answers_an_overlong_question_with_a_refusal_line(cli):
     assert not second["refused"]
 
 
-def test_rebuild_refuses_a_path(cli):
-    result = cli("ingest", "--rebuild", str(cli.docs))
-    assert result.returncode == 2 and "give no PATH" in result.stderr
+def test_rebuild_accepts_a_path_and_reindexes_every_report(cli):
+    cli("ingest")
+    result = cli("ingest", "--rebuild", "--json", str(cli.docs))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["reindexed"] == ["000_4690d2a678555c89"] and summary["removed"] == []
 
 
 def test_ask_filters_by_date(cli):

@@ -210,16 +210,18 @@ def test_a_file_that_turned_malformed_is_skipped_and_its_indexed_reports_kept(en
     assert doc_ids(engine.index.hybrid("boiler explosion Kestrel Street", 3))[0] == "new"
 
 
-def test_rebuild_reindexes_everything_from_scratch(engine):
+def test_rebuild_reindexes_every_report_in_place(engine):
     engine.ingest()
     old_ids = engine.index.catalog.passages.chunk_ids()
 
     summary = engine.ingest(rebuild=True)
 
-    assert sorted(summary.added) == [SEED_ID, "ops-001", "ops-002", "ops-003"]
+    assert sorted(summary.reindexed) == [SEED_ID, "ops-001", "ops-002", "ops-003"]
+    assert (summary.added, summary.updated, summary.removed, summary.unchanged) == ([], [], [], 0)
     assert summary.passages == len(old_ids)
     assert engine.index.catalog.passages.chunk_ids() == old_ids  # same text, same chunking: same ids
     assert_vectors_match_catalog(engine)
+    assert engine.index.lexical.count() == len(old_ids)  # each passage once, not once per indexing
     assert doc_ids(engine.index.hybrid("ammonia leak cold store", 3))[0] == "ops-002"
 
 
@@ -244,7 +246,7 @@ def test_ingest_rebuild_recovers_an_index_built_by_another_embedder(tmp_path, do
     rebuilt = subprocess.run(cli("ingest", "--rebuild", "--json"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert len(json.loads(rebuilt.stdout)["added"]) == 4
+    assert len(json.loads(rebuilt.stdout)["reindexed"]) == 4
 
 
 def test_a_second_engine_on_the_same_folder_sees_the_index(open_engine, engine):

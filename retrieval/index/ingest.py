@@ -13,10 +13,20 @@ read is not read again, a report whose content hash is unchanged is not rewritte
 passage whose text was embedded before (an edit elsewhere in its report, a repeated
 passage, a copy with the same headline) takes its vectors from the embedding cache
 (``embedding_cache``).
+
+A rebuild re-indexes every report the index holds, in place and batch by batch like any
+ingest: each from its file read again, wherever it was ingested from, or, when that file
+is gone or no longer holds it, from the text and metadata the catalog stored. It never
+drops a report, and the catalog lists what it has yet to do, so a rebuild stopped half-way
+leaves every report indexed and the next one finishes the job.
+
+``remove`` takes reports out and remembers them, so an ingest leaves each out until it
+is edited in its file.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import logging
 import threading
@@ -31,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrieval.index import duplicates
-from retrieval.index.catalog import ReportRecord
+from retrieval.index.catalog import Removal, ReportDetail, ReportRecord, UnknownReportError
 from retrieval.index.chunking import make_splitter, split_report
 from retrieval.index.documents import DocumentError, Report, find_files, iter_jsonl, load_file, read_jsonl_fingerprints
 from retrieval.index.embedding_cache import BatchVectors, Prepared
@@ -49,37 +59,64 @@ PASSAGES_PER_BATCH = 512  # a batch also ends when it holds this many passages (
 
 Progress = Callable[[int, int], None]  # (reports done, reports expected)
 QUEUED, KEPT, SKIPPED = "queued", "kept", "skipped"  # what became of a report read
+LISTED_IDS = 5  # ids a summary line names before "and N more"
 
 
 class IngestBusyError(RuntimeError):
     """Another ingest is running on this index."""
 
 
+@contextmanager
+def hold_index_lock(path: Path) -> Iterator[None]:
+    """The lock file that lets one process at a time change an index (ingest, rebuild,
+    remove, upgrade); IngestBusyError at once if another holds it."""
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise IngestBusyError("another process is ingesting into this index") from e
+        yield
+
+
 @dataclass
 class IngestSummary:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # every report this run took out of the index
     unchanged: int = 0
+    reindexed: list[str] = field(default_factory=list)  # a rebuild: indexed again, content as it was
+    restored: list[str] = field(default_factory=list)  # of those, from the stored text: file gone or unreadable
+    kept_out: list[str] = field(default_factory=list)  # taken out with `remove`, left out
     passages: int = 0  # passages written by this run
     embedded: int = 0  # of which the model embedded (the rest came from the cache)
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     interrupted: bool = False
+    rebuild: bool = False
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+        return bool(self.added or self.updated or self.removed or self.reindexed)
 
     def line(self) -> str:
-        text = (
-            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
-            f"{self.unchanged} unchanged; {self.passages} passages indexed in {self.seconds:.1f} s"
-        )
+        text = f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, {self.unchanged} unchanged"
+        if self.rebuild:
+            text += f", {len(self.reindexed)} re-indexed"
+        text += f"; {self.passages} passages indexed in {self.seconds:.1f} s"
+        if self.restored:
+            text += (
+                f"; {len(self.restored)} re-indexed from the text the index stored, their file gone or "
+                f"unreadable: {_some(self.restored)}"
+            )
+        if self.kept_out:
+            text += f"; {len(self.kept_out)} left out until edited, as `incident-bot remove` asked: {_some(self.kept_out)}"
         if self.errors:
             text += f"; {len(self.errors)} skipped"
         if self.interrupted:
-            text += "; interrupted (run ingest again to finish)"
+            if self.rebuild:
+                text += "; interrupted: every report is kept, run `incident-bot ingest --rebuild` again to finish"
+            else:
+                text += "; interrupted (run ingest again to finish)"
         return text
 
     def to_json(self) -> dict:
@@ -88,12 +125,22 @@ class IngestSummary:
             "updated": self.updated,
             "removed": self.removed,
             "unchanged": self.unchanged,
+            "reindexed": self.reindexed,
+            "restored": self.restored,
+            "kept_out": self.kept_out,
             "passages": self.passages,
             "embedded": self.embedded,
             "seconds": round(self.seconds, 3),
             "errors": self.errors,
             "interrupted": self.interrupted,
+            "rebuild": self.rebuild,
         }
+
+
+def _some(doc_ids: list[str]) -> str:
+    named = ", ".join(doc_ids[:LISTED_IDS])
+    more = len(doc_ids) - LISTED_IDS
+    return f"{named} and {more} more (--json lists them)" if more > 0 else named
 
 
 
@@ -129,11 +176,7 @@ class Ingest:
         if not self._thread_lock.acquire(blocking=False):
             raise IngestBusyError("an ingest is already running")
         try:
-            with open(self._lock_path, "w") as handle:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError as e:
-                    raise IngestBusyError("another process is ingesting into this index") from e
+            with hold_index_lock(self._lock_path):
                 yield
         finally:
             self._thread_lock.release()
@@ -144,17 +187,17 @@ class Ingest:
         """Bring the index in line with the files under paths (default: the documents
         folder). Reports from files that fail to load are left as they were. Ctrl-C (or
         any exception) stops it after the batch in progress is discarded; every batch
-        before it stays indexed."""
+        before it stays indexed.
+
+        rebuild: also re-index every report the index holds, wherever it came from (see
+        the module's docstring); no report is removed."""
         started = time.perf_counter()
         paths = [Path(p) for p in (paths or [self.settings.documents_dir])]
-        summary = IngestSummary()
+        summary = IngestSummary(rebuild=rebuild)
         with self._exclusive():
-            if rebuild:
-                self._clear()
-            self._sweep()
-            run = _Run(self.index, paths, summary, progress)
             try:
-                run.execute()
+                self._sweep()
+                _Run(self.index, paths, summary, progress, rebuild).execute()
             except KeyboardInterrupt:
                 summary.interrupted = True
                 log.warning("ingest interrupted; every finished batch is kept")
@@ -163,6 +206,35 @@ class Ingest:
         summary.seconds = time.perf_counter() - started
         log.info("ingest: %s", summary.line())
         return summary
+
+    def remove(self, doc_ids: list[str]) -> list[ReportDetail]:
+        """Take reports out of the catalog, the vectors and BM25, and remember each with
+        its file as it is now, so ingest leaves it out until it is edited in its file.
+        An id the index does not hold raises UnknownReportError before anything changes."""
+        doc_ids = list(dict.fromkeys(doc_ids))
+        with self._exclusive():
+            held = self.catalog.reports.held(doc_ids)
+            unknown = [d for d in doc_ids if d not in held]
+            if unknown:
+                raise UnknownReportError(unknown)
+            details = [self.catalog.reports.detail(d) for d in doc_ids]
+            keep_out = {}
+            for doc_id, (content_hash, origin) in held.items():
+                try:
+                    stat = Path(origin).stat()
+                    size, mtime_ns = stat.st_size, stat.st_mtime_ns
+                except OSError:
+                    size = mtime_ns = None
+                keep_out[doc_id] = Removal(origin, content_hash, size, mtime_ns)
+            try:
+                self._sweep()
+                old_keys = self.catalog.passages.content_keys(self.catalog.passages.chunk_ids_of(doc_ids))
+                _delete_from_stores(self.index, self.catalog.remove_reports(doc_ids, keep_out))
+                self.catalog.embeddings.prune(old_keys)
+            finally:
+                self.index.lexical.end()
+        log.info("removed %d reports: %s", len(doc_ids), ", ".join(doc_ids))
+        return details
 
     def _sweep(self) -> None:
         """Delete what an interrupted ingest wrote to the stores but never committed,
@@ -178,17 +250,6 @@ class Ingest:
             self.index.lexical.delete(orphans)
             self.index.lexical.commit()
         self.catalog.pending.settle(pending)
-
-    def _clear(self) -> None:
-        everything = list(self.catalog.reports.fingerprints())
-        removed = self.catalog.remove_reports(everything)
-        self.index.vectors.delete(sorted(self.index.vectors.ids()))
-        self.index.lexical.begin()
-        self.index.lexical.clear()
-        self.catalog.pending.settle(removed)
-        self.catalog.files.record({}, forget=list(self.catalog.files.seen()))
-        self.catalog.set_meta("chunking", f"{self.settings.chunk_tokens}/{self.settings.chunk_overlap_tokens}")
-        self.catalog.set_meta("embedder", self.index.embedder_id)
 
     def is_stale(self, paths: list[Path] | None = None) -> bool:
         """Whether the files differ from what was last read (cheap: sizes and times)."""
@@ -209,20 +270,29 @@ class Ingest:
 class _Run:
     """One ingest: which files to read, which reports changed, and writing them in batches."""
 
-    def __init__(self, index: ReportIndex, paths: list[Path], summary: IngestSummary, progress: Progress | None) -> None:
+    def __init__(
+        self, index: ReportIndex, paths: list[Path], summary: IngestSummary, progress: Progress | None, rebuild: bool
+    ) -> None:
         self.index = index
         self.catalog = index.catalog
         self.settings = index.settings
         self.paths = paths
         self.summary = summary
         self.progress = progress
+        self.rebuild = rebuild
         self.known = self.catalog.reports.fingerprints()
+        self.by_origin: dict[str, list[str]] = defaultdict(list)
+        for doc_id, (_, origin) in self.known.items():
+            self.by_origin[origin].append(doc_id)
+        self.marked: set[str] = set()  # a rebuild: the reports it has yet to re-index
+        self.removed = self.catalog.removed.all()  # taken out with `remove`
         self.found: set[str] = set()  # doc ids present in the files (or kept because their file failed)
         self.claimed: dict[str, str] = {}  # doc id -> the file it was read from in this run
         self.failed: set[str] = set()  # files that could not be read: their reports are kept
         self.partial: set[str] = set()  # collections read without some oversized reports
         self.read_ok: dict[str, tuple[int, int]] = {}
         self.moved: dict[str, str] = {}
+        self.restoring: set[str] = set()  # a rebuild: reports indexed again from their stored text
         self.batch: list[Prepared] = []
         self.batch_passages = 0
         self.done = 0
@@ -230,14 +300,17 @@ class _Run:
         self._splitter = None
 
     def execute(self) -> None:
-        sources = self._scan()
-        by_origin: dict[str, list[str]] = defaultdict(list)
-        for doc_id, (_, origin) in self.known.items():
-            by_origin[origin].append(doc_id)
+        found, refused = find_files(self.paths)  # a path that does not exist: nothing is changed
+        if self.rebuild:
+            left = self.catalog.start_rebuild(self._settings_key())
+            self.marked = self.catalog.rebuilding.left()
+            if left < len(self.known):
+                log.warning("resuming an interrupted rebuild: %d of %d reports left to re-index", left, len(self.known))
+        sources = self._scan(found, refused)
         plan = []
         for source in sorted(sources, key=lambda s: s.size):
             if source.unchanged:
-                ids = by_origin.get(source.key, [])
+                ids = self.by_origin.get(source.key, [])
                 self.found.update(ids)
                 self.summary.unchanged += len(ids)
                 continue
@@ -258,7 +331,9 @@ class _Run:
                 if skipped:  # oversized reports: the rest of the collection is indexed
                     self.summary.errors += skipped
                     self.partial.add(source.key)
-                self.expected += sum(self.known.get(d, ("",))[0] != h for d, h in fingerprints[source.key].items())
+                self.expected += sum(
+                    self._to_write(d, h) and not self._kept_out(source, d, h) for d, h in fingerprints[source.key].items()
+                )
             else:
                 self.expected += 1
         if self.expected:
@@ -270,23 +345,45 @@ class _Run:
                 self._read_collection(source, fingerprints[source.key])
             else:
                 self._read_file(source)
+        if self.rebuild:
+            self._restore()
         self._flush()
         self._finish()
 
-    def _scan(self) -> list[_Source]:
-        found, refused = find_files(self.paths)
+    def _settings_key(self) -> str:
+        return f"{self.index.embedder_id} {self.settings.chunk_tokens}/{self.settings.chunk_overlap_tokens}"
+
+    def _scan(self, found: list[tuple[Path, Path | None]], refused: list[str]) -> list[_Source]:
         self.summary.errors += refused
         for message in refused:
             log.warning("skipped: %s", message)
+        marked_origins = {self.known[d][1] for d in self.marked}
+        if self.rebuild:
+            # Every report is read again from its file, wherever it was ingested from.
+            listed = {str(path.resolve()) for path, _ in found}
+            found = found + [(Path(o), None) for o in sorted(marked_origins - listed) if Path(o).is_file()]
         seen = self.catalog.files.seen()
-        origins = {origin for _, origin in self.known.values()}
+        origins = {origin for _, origin in self.known.values()} | {r.origin for r in self.removed.values()}
         sources = []
         for path, root in found:
             stat = path.stat()
             source = _Source(path, root, stat.st_size, stat.st_mtime_ns, unchanged=False)
-            source.unchanged = source.key in origins and seen.get(source.key) == (stat.st_size, stat.st_mtime_ns)
+            source.unchanged = (
+                source.key in origins
+                and source.key not in marked_origins
+                and seen.get(source.key) == (stat.st_size, stat.st_mtime_ns)
+            )
             sources.append(source)
         return sources
+
+    def _to_write(self, doc_id: str, content_hash: str) -> bool:
+        """Whether a report read from a file is to be (re)written: new, changed, or left
+        for the rebuild to re-index."""
+        return doc_id in self.marked or self.known.get(doc_id, ("",))[0] != content_hash
+
+    def _kept_out(self, source: _Source, doc_id: str, content_hash: str) -> bool:
+        removal = self.removed.get(doc_id)
+        return removal is not None and removal.keeps_out(source.key, source.size, source.mtime_ns, content_hash)
 
     def _fail(self, source: _Source, message: str) -> None:
         self.summary.errors.append(message)
@@ -299,7 +396,18 @@ class _Run:
         except DocumentError as e:
             self._fail(source, str(e))
             return
-        outcomes = [self._consider(source, report) for report in reports]
+        held = self.by_origin.get(source.key, [])
+        if self.rebuild and len(reports) == 1 and len(held) == 1 and reports[0].doc_id != held[0]:
+            # Read from another folder than the one it was ingested from, which names it
+            # differently: a rebuild keeps the id it has.
+            reports = [dataclasses.replace(reports[0], doc_id=held[0])]
+        outcomes = []
+        for report in reports:
+            if self._kept_out(source, report.doc_id, report.content_hash):
+                self.summary.kept_out.append(report.doc_id)
+                outcomes.append(KEPT)
+            else:
+                outcomes.append(self._consider(source, report))
         if SKIPPED not in outcomes:
             self.read_ok[source.key] = (source.size, source.mtime_ns)
         if QUEUED not in outcomes:
@@ -307,10 +415,15 @@ class _Run:
             self._report_progress()
 
     def _read_collection(self, source: _Source, fingerprints: dict[str, str]) -> None:
-        changed = {d for d, h in fingerprints.items() if self.known.get(d, ("",))[0] != h}
+        changed = set()
         clean = True
-        for doc_id in fingerprints.keys() - changed:
-            clean &= self._claim(source, doc_id)
+        for doc_id, content_hash in fingerprints.items():
+            if self._kept_out(source, doc_id, content_hash):
+                self.summary.kept_out.append(doc_id)
+            elif self._to_write(doc_id, content_hash):
+                changed.add(doc_id)
+            else:
+                clean &= self._claim(source, doc_id)
         if changed:
             try:
                 for report in iter_jsonl(source.path, self.settings.max_document_bytes, []):
@@ -338,7 +451,7 @@ class _Run:
 
     def _consider(self, source: _Source, report: Report) -> str:
         """Queue a report that is new or changed: QUEUED, KEPT (unchanged) or SKIPPED."""
-        if self.known.get(report.doc_id, ("",))[0] == report.content_hash:
+        if not self._to_write(report.doc_id, report.content_hash):
             return KEPT if self._claim(source, report.doc_id) else SKIPPED
         other = self.claimed.get(report.doc_id)
         if other is not None and other != source.key:
@@ -346,10 +459,30 @@ class _Run:
             return SKIPPED
         self.claimed[report.doc_id] = source.key
         self.found.add(report.doc_id)  # a report that cannot be indexed keeps its old version
+        return self._queue(report, source.path.name)
+
+    def _restore(self) -> None:
+        """A rebuild re-indexes each report it found in no file (gone, unreadable, or no
+        longer holding it) from the text and metadata the catalog stored."""
+        left = sorted(self.marked - self.found)
+        if not left:
+            return
+        self.expected += len(left)
+        for start in range(0, len(left), REPORTS_PER_BATCH):
+            for fields in self.catalog.reports.stored_fields(left[start : start + REPORTS_PER_BATCH]):
+                report = Report(**fields)
+                self.restoring.add(report.doc_id)
+                if self._queue(report, f"the stored text of {report.doc_id!r}") == SKIPPED:
+                    self.done += 1
+                    self._report_progress()
+
+    def _queue(self, report: Report, where: str) -> str:
+        """Split a report and add it to the batch, writing the batch when it is full:
+        QUEUED, or SKIPPED if it is over the token limit."""
         tokens = count_tokens(report.text)
         if tokens > self.settings.max_report_tokens:
             self.summary.errors.append(
-                f"{source.path.name}: report {report.doc_id!r} has {tokens} tokens, over the "
+                f"{where}: report {report.doc_id!r} has {tokens} tokens, over the "
                 f"{self.settings.max_report_tokens} limit (MAX_REPORT_TOKENS); skipped"
             )
             return SKIPPED
@@ -422,18 +555,32 @@ class _Run:
         catalog.pending.mark([p.chunk_id for p in passages])
         index.vectors.add(passages, passage_vectors, reports)
         index.lexical.begin()
+        # A report indexed again with the same text has the same passage ids: its old
+        # entries go first (Chroma's upsert replaces them by itself).
+        index.lexical.delete(p.chunk_id for p in passages)
         index.lexical.add((p.chunk_id, p.doc_id, f"{reports[p.doc_id].title}\n{p.text}") for p in passages)
         index.lexical.commit()
         stale = catalog.write_batch(records)
-        self._delete_from_stores(stale)
+        _delete_from_stores(index, stale)
         catalog.embeddings.prune(old_keys)
         for prepared in batch:
-            doc_id = prepared.report.doc_id
-            (self.summary.updated if doc_id in self.known else self.summary.added).append(doc_id)
+            self._count_written(prepared.report)
         self.summary.passages += sum(len(prepared.passages) for prepared in batch)
         self.summary.embedded += vectors.embedded
         self.done += len(batch)
         self._report_progress()
+
+    def _count_written(self, report: Report) -> None:
+        doc_id = report.doc_id
+        if doc_id in self.restoring:
+            self.summary.reindexed.append(doc_id)
+            self.summary.restored.append(doc_id)
+        elif doc_id not in self.known:
+            self.summary.added.append(doc_id)
+        elif doc_id in self.marked and self.known[doc_id][0] == report.content_hash:
+            self.summary.reindexed.append(doc_id)
+        else:
+            self.summary.updated.append(doc_id)
 
     def _copy_of(self, report: Report, fingerprint: duplicates.Fingerprint, earlier: list[ReportRecord]) -> str | None:
         """The report this one is a syndicated copy of (the root of its group), if any."""
@@ -452,39 +599,63 @@ class _Run:
                 return root
         return None
 
-    def _delete_from_stores(self, chunk_ids: list[str]) -> None:
-        if not chunk_ids:
-            return
-        self.index.vectors.delete(chunk_ids)
-        self.index.lexical.begin()
-        self.index.lexical.delete(chunk_ids)
-        self.index.lexical.commit()
-        self.catalog.pending.settle(chunk_ids)
-
     def _finish(self) -> None:
         catalog = self.catalog
         if self.moved:
             catalog.reports.set_origins(self.moved)
-        gone = [
-            doc_id
-            for doc_id, (_, origin) in self.known.items()
-            # a file that failed, or a collection with reports it could not read, keeps its
-            # reports: a damaged file must not empty the index
-            if doc_id not in self.found
-            and origin not in self.failed
-            and origin not in self.partial
-            and _in_scope(origin, self.paths)
-        ]
-        if gone:
-            old_keys = catalog.passages.content_keys(catalog.passages.chunk_ids_of(gone))
-            self._delete_from_stores(catalog.remove_reports(gone))
-            catalog.embeddings.prune(old_keys)
-            self.summary.removed = sorted(gone)
+        if not self.rebuild:  # a rebuild never drops a report: what it found in no file it restored
+            gone = [
+                doc_id
+                for doc_id, (_, origin) in self.known.items()
+                # a file that failed, or a collection with reports it could not read, keeps its
+                # reports: a damaged file must not empty the index
+                if doc_id not in self.found
+                and origin not in self.failed
+                and origin not in self.partial
+                and _in_scope(origin, self.paths)
+            ]
+            if gone:
+                old_keys = catalog.passages.content_keys(catalog.passages.chunk_ids_of(gone))
+                _delete_from_stores(self.index, catalog.remove_reports(gone))
+                catalog.embeddings.prune(old_keys)
+                self.summary.removed = sorted(gone)
+        # A file that no longer holds a report restored from its stored text is read again
+        # next time, so a plain ingest of its folder then drops that report as usual.
+        restored_from = {self.known[d][1] for d in self.restoring}
         catalog.files.record(
-            self.read_ok,
+            {path: stat for path, stat in self.read_ok.items() if path not in restored_from},
             forget=[p for p in catalog.files.seen() if _in_scope(p, self.paths) and (p in self.failed or not Path(p).exists())],
         )
+        catalog.removed.forget(
+            [d for d, r in self.removed.items() if _in_scope(r.origin, self.paths) and not Path(r.origin).exists()]
+        )
+        if self.rebuild:
+            self._complete_rebuild()
 
+    def _complete_rebuild(self) -> None:
+        """Record what the index is built with now, and drop the vectors no report owns
+        (those of an index built by an older version)."""
+        self.catalog.finish_rebuild(
+            {
+                "embedder": self.index.embedder_id,
+                "chunking": f"{self.settings.chunk_tokens}/{self.settings.chunk_overlap_tokens}",
+            }
+        )
+        orphans = sorted(self.index.vectors.ids() - self.catalog.passages.chunk_ids())
+        if orphans:
+            log.info("removing %d vectors no indexed report owns", len(orphans))
+            self.index.vectors.delete(orphans)
+
+
+def _delete_from_stores(index: ReportIndex, chunk_ids: list[str]) -> None:
+    """Delete passages the catalog has let go of (left pending) from Chroma and BM25."""
+    if not chunk_ids:
+        return
+    index.vectors.delete(chunk_ids)
+    index.lexical.begin()
+    index.lexical.delete(chunk_ids)
+    index.lexical.commit()
+    index.catalog.pending.settle(chunk_ids)
 
 
 def _in_scope(origin: str, paths: list[Path]) -> bool:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from retrieval.index.catalog import Catalog, IndexMismatchError, SchemaMismatchError
+from retrieval.index.catalog import Catalog, IndexMismatchError, ReportDetail, SchemaMismatchError
+from retrieval.index.catalog.upgrade import CatalogInUseError, carry_over
 from retrieval.index.entities import Recogniser
-from retrieval.index.ingest import Ingest, IngestSummary, Progress
+from retrieval.index.ingest import Ingest, IngestBusyError, IngestSummary, Progress, hold_index_lock
 from retrieval.index.lexical import LexicalIndex
 from retrieval.index.search import Hit, Search, SearchFilter
 from retrieval.settings import Settings
@@ -24,7 +25,9 @@ log = logging.getLogger(__name__)
 class ReportIndex:
     def __init__(self, settings: Settings, embeddings: Embeddings, embedder_id: str, rebuild: bool = False) -> None:
         """rebuild: the next ingest re-indexes everything, so an index built by another
-        embedder or an older version may be replaced rather than refused."""
+        embedder or an older version is re-indexed rather than refused; an older
+        version's catalog is first carried over (its reports kept, marked for the
+        rebuild), under the ingest lock: IngestBusyError while another process ingests."""
         self.settings = settings
         self.embeddings = embeddings
         self.embedder_id = embedder_id
@@ -37,18 +40,31 @@ class ReportIndex:
         except SchemaMismatchError:
             if not rebuild:
                 raise
-            log.warning("replacing an index built by an older version of incident-bot")
-            Catalog.discard(catalog_path)
-            shutil.rmtree(self.folder / "bm25", ignore_errors=True)
+            self._upgrade(catalog_path)
             self.catalog = Catalog(catalog_path)
         self._check_embedder()
         self._check_chunking()
+        left = self.catalog.rebuilding.count()
+        if left and not rebuild:
+            log.warning(
+                "an interrupted rebuild left %d reports to re-index; run `incident-bot ingest --rebuild` to finish it", left
+            )
         self.lexical = LexicalIndex(self.folder / "bm25", self.catalog)
         self._vectors = None  # a VectorStore once connected
         self._vectors_lock = threading.Lock()
         self.recogniser = Recogniser()  # loads its model on the first batch an ingest writes
         self.search = Search(self.catalog, lambda: self.vectors, self.lexical, settings.candidates_per_retriever)
         self._ingest = Ingest(self)
+
+    def _upgrade(self, catalog_path: Path) -> None:
+        """Replace an older version's catalog by a current one holding its reports; the
+        BM25 index is rebuilt from it, and the rebuild drops the vectors no report owns."""
+        with hold_index_lock(self.folder / "ingest.lock"):
+            try:
+                carry_over(catalog_path)
+            except CatalogInUseError as e:
+                raise IngestBusyError(str(e)) from e
+            shutil.rmtree(self.folder / "bm25", ignore_errors=True)
 
     @property
     def vectors(self):
@@ -87,6 +103,9 @@ class ReportIndex:
         self, paths: list[Path] | None = None, *, rebuild: bool = False, progress: Progress | None = None
     ) -> IngestSummary:
         return self._ingest.ingest(paths, rebuild=rebuild, progress=progress)
+
+    def remove(self, doc_ids: list[str]) -> list[ReportDetail]:
+        return self._ingest.remove(doc_ids)
 
     def is_stale(self, paths: list[Path] | None = None) -> bool:
         return self._ingest.is_stale(paths)

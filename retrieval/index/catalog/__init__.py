@@ -3,8 +3,9 @@
 One store per table, sharing one connection per thread (``database.Database``): the
 reports with their stored texts and metadata, their passages, their quotable spans with
 vectors, their named entities, the files ingest has read, the embedding cache, the
-collection's word and name statistics, the groups of syndicated copies and the pending
-ids. The vector store and
+collection's word and name statistics, the groups of syndicated copies, the pending
+ids, the reports a rebuild has yet to re-index and those taken out with ``remove``. The
+vector store and
 the BM25 index are derived from it: a passage counts as indexed only once its batch's
 catalog transaction has committed. Ids written to those stores before that are recorded
 as pending first, so whatever a killed ingest left behind is swept.
@@ -25,7 +26,16 @@ from retrieval.index.catalog.entities import EntityStore
 from retrieval.index.catalog.files import FileStore
 from retrieval.index.catalog.passages import PassageStore, StoredPassage
 from retrieval.index.catalog.pending import PendingStore
-from retrieval.index.catalog.reports import ReportInfo, ReportRecord, ReportStore, StoredReport
+from retrieval.index.catalog.rebuilding import RebuildStore
+from retrieval.index.catalog.removed import Removal, RemovedStore
+from retrieval.index.catalog.reports import (
+    ReportDetail,
+    ReportInfo,
+    ReportRecord,
+    ReportStore,
+    StoredReport,
+    UnknownReportError,
+)
 from retrieval.index.catalog.spans import SpanStore
 from retrieval.index.catalog.words import WordStore
 
@@ -33,11 +43,14 @@ __all__ = [
     "Catalog",
     "CatalogCounts",
     "IndexMismatchError",
+    "Removal",
+    "ReportDetail",
     "ReportInfo",
     "ReportRecord",
     "SchemaMismatchError",
     "StoredPassage",
     "StoredReport",
+    "UnknownReportError",
 ]
 
 
@@ -67,8 +80,8 @@ class Catalog:
         self.entities = EntityStore(self.database)
         self.copies = CopyStore(self.database)
         self.pending = PendingStore(self.database)
-
-    discard = staticmethod(Database.discard)
+        self.rebuilding = RebuildStore(self.database)
+        self.removed = RemovedStore(self.database)
 
     def get_meta(self, key: str) -> str | None:
         return self.database.get_meta(key)
@@ -103,13 +116,15 @@ class Catalog:
                 self.words.add(db, record.words)
                 self.entities.write(db, record.doc_id, record.text, record.entities)
                 self.copies.replace_bands(db, record.doc_id, record.band_keys)
+            self.removed.drop(db, [r.doc_id for r in records])  # indexed again: no longer kept out
             self.pending.drop(db, [p[0] for r in records for p in r.passages if p[6]])
             self.pending.add(db, stale)
             self.database.bump(db)
         return stale
 
-    def remove_reports(self, doc_ids: Iterable[str]) -> list[str]:
-        """Drop reports; returns their chunk ids (left pending until deleted from the stores)."""
+    def remove_reports(self, doc_ids: Iterable[str], keep_out: dict[str, Removal] | None = None) -> list[str]:
+        """Drop reports; returns their chunk ids (left pending until deleted from the stores).
+        keep_out: the removals to remember, so ingest leaves those reports out."""
         doc_ids = list(doc_ids)
         removed: list[str] = []
         with self.database.transaction() as db:
@@ -120,9 +135,30 @@ class Catalog:
                 self.entities.forget(db, doc_id, old_text)
                 self.reports.remove(db, doc_id)
             self.pending.add(db, removed)
+            if keep_out:
+                self.removed.record(db, keep_out)
             if doc_ids:
                 self.database.bump(db)
         return removed
+
+    def start_rebuild(self, settings_key: str) -> int:
+        """Mark every report for re-indexing, unless a rebuild for the same settings
+        (embedder, chunking) was interrupted: that one is resumed. Returns how many
+        reports are left to re-index."""
+        with self.database.transaction() as db:
+            resumable = self.get_meta("rebuild") in (None, settings_key)  # None: marked by an upgrade
+            if not (resumable and self.rebuilding.count()):
+                self.rebuilding.clear(db)
+                self.rebuilding.mark_all(db)
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rebuild', ?)", (settings_key,))
+        return self.rebuilding.count()
+
+    def finish_rebuild(self, built_with: dict[str, str]) -> None:
+        """The rebuild is done: record the settings the index is now built with."""
+        with self.database.transaction() as db:
+            self.rebuilding.clear(db)
+            db.execute("DELETE FROM meta WHERE key = 'rebuild'")
+            db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(built_with.items()))
 
     # reads that span tables -------------------------------------------------------
 

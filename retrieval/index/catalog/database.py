@@ -9,6 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# A table that only adds to the schema (rebuilding, removed) needs no new version: an
+# index of this version gains it when it is opened. Version 7: named entities per report,
+# and the words table without its "placed" count (an older index is rebuilt in place).
 SCHEMA_VERSION = "7"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -89,6 +92,19 @@ CREATE TABLE IF NOT EXISTS bands (
 );
 CREATE INDEX IF NOT EXISTS bands_by_key ON bands(key);
 CREATE INDEX IF NOT EXISTS bands_by_doc ON bands(doc_id);
+-- The reports a rebuild has yet to re-index, so an interrupted one resumes where it
+-- stopped. Writing a report (INSERT OR REPLACE deletes the old row) or removing it
+-- takes it off the list through the cascade.
+CREATE TABLE IF NOT EXISTS rebuilding (doc_id TEXT PRIMARY KEY REFERENCES reports(doc_id) ON DELETE CASCADE);
+-- Reports taken out with `incident-bot remove`, with their file as it was then: ingest
+-- leaves them out until they are edited in their file.
+CREATE TABLE IF NOT EXISTS removed (
+    doc_id TEXT PRIMARY KEY,
+    origin TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    size INTEGER,
+    mtime_ns INTEGER
+);
 """
 
 
@@ -109,8 +125,11 @@ class Database:
         self.path = path
         self._local = threading.local()
         db = self.connection()
-        version = self._schema_version(db)
+        version = self.schema_version(db)
         if version is not None and version != SCHEMA_VERSION:
+            # Closed now, not when collected: a connection closed late deletes the
+            # journal file by its name, which by then may be an upgraded catalog's.
+            self.close()
             raise SchemaMismatchError(
                 f"the index in {path.parent} was built by an older version of incident-bot; "
                 "run `incident-bot ingest --rebuild` to re-index"
@@ -120,7 +139,7 @@ class Database:
             self.set_meta("schema", SCHEMA_VERSION)
 
     @staticmethod
-    def _schema_version(db: sqlite3.Connection) -> str | None:
+    def schema_version(db: sqlite3.Connection) -> str | None:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "meta" not in tables:
             return None
@@ -131,7 +150,7 @@ class Database:
 
     @staticmethod
     def discard(path: Path) -> None:
-        """Remove a catalog file (and its journal) so a rebuild starts from nothing."""
+        """Remove a catalog file and its journal (what an upgrade killed half-way left)."""
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 

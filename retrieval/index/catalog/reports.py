@@ -37,6 +37,55 @@ class ReportInfo:
         }
 
 
+class UnknownReportError(LookupError):
+    """A report id the index does not hold."""
+
+    def __init__(self, doc_ids: list[str]) -> None:
+        self.doc_ids = doc_ids
+        listed = ", ".join(repr(d) for d in doc_ids)
+        super().__init__(
+            f"no report with id {listed} in the index" if len(doc_ids) == 1 else f"no reports with ids {listed} in the index"
+        )
+
+    def __str__(self) -> str:  # LookupError would quote the message like a KeyError key
+        return self.args[0]
+
+
+@dataclass(frozen=True)
+class ReportDetail:
+    """One indexed report as ``show`` prints it: metadata, where it came from, its copies
+    and its full stored text."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    published: str | None
+    url: str | None
+    origin: str  # the file it was read from
+    copy_of: str | None  # the report this one is a syndicated copy of
+    copies: list[str]  # the reports filed as copies of this one
+    passages: int
+    metadata: dict
+    indexed_at: str
+    text: str
+
+    def to_json(self) -> dict:
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "source": self.source,
+            "published": self.published,
+            "url": self.url,
+            "origin": self.origin,
+            "copy_of": self.copy_of,
+            "copies": self.copies,
+            "passages": self.passages,
+            "metadata": self.metadata,
+            "indexed_at": self.indexed_at,
+            "text": self.text,
+        }
+
+
 @dataclass(frozen=True)
 class StoredReport:
     """A report as the answer step reads it: text, metadata and its quotable spans."""
@@ -118,6 +167,35 @@ class ReportStore:
         """doc_id -> (content hash, origin file) for every indexed report."""
         rows = self.database.connection().execute("SELECT doc_id, content_hash, origin FROM reports")
         return {doc_id: (h, origin) for doc_id, h, origin in rows}
+
+    def held(self, doc_ids: list[str]) -> dict[str, tuple[str, str]]:
+        """doc_id -> (content hash, origin file) of those of doc_ids the index holds."""
+        rows = self.database.select_in("SELECT doc_id, content_hash, origin FROM reports WHERE doc_id IN ({marks})", doc_ids)
+        return {doc_id: (h, origin) for doc_id, h, origin in rows}
+
+    def detail(self, doc_id: str) -> ReportDetail | None:
+        db = self.database.connection()
+        row = db.execute(
+            "SELECT doc_id, title, source, published, url, origin, copy_of,"
+            " (SELECT COUNT(*) FROM passages p WHERE p.doc_id = r.doc_id), metadata, indexed_at, text"
+            " FROM reports r WHERE doc_id = ?",
+            (doc_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        *head, passages, metadata, indexed_at, text = row
+        copies = [r[0] for r in db.execute("SELECT doc_id FROM reports WHERE copy_of = ? ORDER BY doc_id", (doc_id,))]
+        return ReportDetail(*head, copies, passages, json.loads(metadata), indexed_at, text)
+
+    def stored_fields(self, doc_ids: list[str]) -> list[dict]:
+        """What was read of each report (``documents.Report``'s fields), so a report can be
+        indexed again without its file."""
+        rows = self.database.select_in(
+            "SELECT doc_id, title, text, origin, source, published, url, metadata FROM reports WHERE doc_id IN ({marks})",
+            doc_ids,
+        )
+        fields = ("doc_id", "title", "text", "origin", "source", "published", "url")
+        return [{**dict(zip(fields, row[:-1])), "metadata": json.loads(row[-1])} for row in rows]
 
     def report_text(self, doc_id: str) -> str | None:
         return self.text(self.database.connection(), doc_id)
