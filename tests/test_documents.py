@@ -86,6 +86,33 @@ def test_txt_in_a_legacy_encoding_is_read_in_that_encoding(tmp_path):
     assert report.text == text
 
 
+WIDE_TEXT = "Explosion au Caf\xe9 de la Gare: 3 bless\xe9s \u2014 \u0642\u0627\u0644 \u0627\u0644\u0645\u0631\u0635\u062f"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-16-le", b"\xff\xfe"),  # Windows Notepad's "Unicode"
+        ("utf-16-be", b"\xfe\xff"),
+        ("utf-16-le", b""),
+        ("utf-16-be", b""),
+        ("utf-32-le", b"\xff\xfe\x00\x00"),
+        ("utf-32-be", b"\x00\x00\xfe\xff"),
+        ("utf-32-le", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".txt", ".md", ".html"])
+def test_utf16_and_utf32_files_with_or_without_a_byte_order_mark_are_read_as_text(tmp_path, encoding, bom, suffix):
+    body = f"<html><body><p>{WIDE_TEXT}</p></body></html>" if suffix == ".html" else f"# Caf\xe9 de la Gare\r\n\r\n{WIDE_TEXT}\r\n"
+    path = write(tmp_path / f"notepad{suffix}", bom + body.encode(encoding))
+
+    report = only_report(path)
+
+    assert WIDE_TEXT in report.text
+    assert_quotable(report.text)
+
+
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
     path = write(tmp_path / "big.txt", b"pump restart ok\n" * 10_000)
     with pytest.raises(DocumentError, match=r"big\.txt is 160\.0 KB, over the 100\.0 KB limit \(MAX_DOCUMENT_BYTES\)"):
@@ -306,6 +333,7 @@ GOOD = json.dumps({"id": "a", "title": "T", "text": "Body"})
         ("blank.jsonl", jsonl(json.dumps({"id": "a", "title": "T", "text": " \u200b\t "})), r"blank\.jsonl line 1: empty text"),
         ("empty.jsonl", "\n\n", r"empty\.jsonl: no reports in this file"),
         ("binary.txt", b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)), r"binary\.txt: looks like a binary file"),
+        ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, r"image\.txt: looks like a binary file"),
         ("broken.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage", r"broken\.pdf: not a readable PDF"),
         ("notazip.docx", b"this is plain text, not a Word document", r"notazip\.docx: not a readable Word document"),
         ("empty.md", "   \n\u200b\n", r"empty\.md: no text found"),

@@ -113,23 +113,27 @@ def _title_from_text(text: str, fallback: str) -> str:
     return cut + "…"
 
 
-def _read_text_file(path: Path) -> str:
-    """Text in UTF-8, or in the legacy encoding charset-normalizer recognises (a Latin-1
-    or Windows-1252 report); bytes that read as no text are refused."""
-    data = path.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise DocumentError(f"{path.name}: looks like a binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        from charset_normalizer import from_bytes
+# UTF-16 and UTF-32 text is full of zero bytes; any other text with them is binary.
+_WIDE_ENCODINGS = ("utf_16", "utf_32")
 
-        guess = from_bytes(data).best()
-        if guess is None:
-            raise DocumentError(
-                f"{path.name}: not text in UTF-8 or any encoding recognised ({e.reason} at byte {e.start})"
-            ) from e
-        return str(guess)
+
+def _read_text_file(path: Path) -> str:
+    """Text in UTF-8, or in the encoding charset-normalizer recognises: UTF-16 or UTF-32
+    with or without a byte-order mark (Notepad's "Unicode"), or a legacy encoding (a
+    Latin-1 or Windows-1252 report). Bytes that read as no text are refused."""
+    from charset_normalizer import from_bytes
+
+    data = path.read_bytes()
+    has_zero_bytes = b"\x00" in data[:4096]
+    if not has_zero_bytes:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+    guess = from_bytes(data).best()
+    if guess is None or (has_zero_bytes and not guess.encoding.startswith(_WIDE_ENCODINGS)):
+        raise DocumentError(f"{path.name}: looks like a binary file, not text in any encoding recognised")
+    return str(guess)
 
 
 def _load_html(path: Path) -> tuple[str, str | None]:
