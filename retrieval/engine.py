@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from retrieval.index.catalog import ReportInfo
 from retrieval.index.embeddings import embedder_id, make_embeddings
 from retrieval.index.report_index import IngestSummary, ReportIndex, SearchFilter, describe_filter
+from retrieval.language_id import non_english_language
 from retrieval.settings import Settings, provide_seeds
 
 if TYPE_CHECKING:
@@ -196,6 +197,8 @@ class Engine:
                 if not wider.refused:
                     wider.notes.insert(0, f"No {answer.filters} answers this; these reports are from other dates.")
                     answer = wider
+        if language := non_english_language(asked.question):
+            answer.notes.append(f"Your question looks like {language}; the reports are searched in English, so ask in English for better answers.")
         log.info(
             "answered in %.0f ms: refused=%s citations=%s composer=%s",
             (time.perf_counter() - started) * 1000,

@@ -88,3 +88,14 @@ def test_ask_filters_by_date(cli):
     cli("ingest")
     result = cli("ask", "--json", "--since", "2020-01-01", "How many children were killed in western Aleppo?")
     assert json.loads(result.stdout)["refused"], "the undated seed is outside any date range"
+
+
+def test_a_question_in_another_language_is_answered_with_a_note_to_ask_in_english(cli):
+    cli("ingest")
+    result = cli("ask", "--json", "Combien d'enfants ont été tués à Alep depuis le début de l'offensive ?")
+    assert result.returncode == 0, result.stderr
+    notes = json.loads(result.stdout)["notes"]
+    assert any("looks like French" in n and "searched in English" in n for n in notes), notes
+
+    english = cli("ask", "--json", "How many children were killed in western Aleppo?")
+    assert not any("searched in English" in n for n in json.loads(english.stdout)["notes"])
