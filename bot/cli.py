@@ -4,6 +4,7 @@
     incident-bot ask "QUESTION" [--json]    answer one question; no QUESTION: one per stdin line
     incident-bot sources [--json]           list the indexed reports
     incident-bot run                        start the Telegram bot
+    incident-bot --version                  the installed version
 
 Settings come from config/settings.toml, .env and the environment (see README).
 """
@@ -197,9 +198,19 @@ def _iso_date(value: str) -> str:
         raise argparse.ArgumentTypeError(f"expected a date like 2016-10-31, got {value!r}") from e
 
 
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("incident-bot")
+    except PackageNotFoundError:
+        return "(not installed: run from a checkout without pip install)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="incident-bot", description="Cited answers about incident reports.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help="index files and folders (default: DOCUMENTS_DIR)")

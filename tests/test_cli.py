@@ -99,3 +99,11 @@ def test_a_question_in_another_language_is_answered_with_a_note_to_ask_in_englis
 
     english = cli("ask", "--json", "How many children were killed in western Aleppo?")
     assert not any("searched in English" in n for n in json.loads(english.stdout)["notes"])
+
+
+def test_version_prints_the_installed_version(cli):
+    from importlib.metadata import version
+
+    result = cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"incident-bot {version('incident-bot')}"

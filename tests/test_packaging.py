@@ -8,6 +8,7 @@ import json
 import site
 import subprocess
 import sys
+import tomllib
 import venv
 from pathlib import Path
 
@@ -79,6 +80,10 @@ def test_an_installed_wheel_indexes_its_seed_and_answers_from_another_directory(
         text=True,
     )
     assert str(installed_wheel) in located.stdout, "the product was imported from outside the wheel"
+
+    shown = run(installed_wheel, work, "--version", home=home)
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert shown.stdout.strip() == f"incident-bot {project['version']}"
 
     ingested = run(installed_wheel, work, "ingest", "--json", home=home)
     assert ingested.returncode == 0, ingested.stderr
