@@ -20,6 +20,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from retrieval import counted
+
 
 def _settings():
     from retrieval import Settings
@@ -88,7 +90,7 @@ class ProgressDisplay:
         self._last_line = now
         elapsed = now - self._started
         left = f", about {elapsed / done * (expected - done):.0f} s left" if 0 < done < expected else ""
-        print(f"indexing: {done} of {expected} reports{left}", file=sys.stderr, flush=True)
+        print(f"indexing: {done} of {counted(expected, 'report')}{left}", file=sys.stderr, flush=True)
 
 
 def _ensure_indexed(engine) -> None:
@@ -150,7 +152,7 @@ def _answer(engine, question: str, as_json: bool, where) -> None:
 def _console(engine, as_json: bool, where) -> int:
     """Interactive questions on a terminal until an empty line or Ctrl-D."""
     stats = engine.stats()
-    print(f"{stats['reports']} reports indexed. Ask a question (empty line to quit).")
+    print(f"{counted(stats['reports'], 'report')} indexed. Ask a question (empty line to quit).")
     while True:
         try:
             question = input("? ").strip()
@@ -176,7 +178,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         date = report.published or "undated"
         copy = f"\tcopy of {report.copy_of}" if report.copy_of else ""
         print(f"{report.doc_id}\t{date}\t{report.source or ''}\t{report.title}{copy}")
-    print(f"{len(reports)} reports", file=sys.stderr)
+    print(counted(len(reports), "report"), file=sys.stderr)
     return 0
 
 

@@ -27,6 +27,7 @@ _EXPORTS = {
     "load_file": "retrieval.index.documents",
     "human_size": "retrieval.index.documents",
     "IndexMismatchError": "retrieval.index.catalog",
+    "counted": "retrieval.language",
 }
 __all__ = sorted(_EXPORTS)
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from retrieval.index.catalog import IndexMismatchError, ReportInfo
     from retrieval.index.documents import SUPPORTED_SUFFIXES, DocumentError, Report, human_size, load_file
     from retrieval.index.report_index import IngestBusyError, IngestSummary, SearchFilter
+    from retrieval.language import counted
     from retrieval.settings import Settings
 
 

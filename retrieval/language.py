@@ -54,6 +54,12 @@ SPEECH_VERBS = (
 )
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun as English writes it: "1 report", "2 reports", "0 reports"
+    ("1 copy", "3 copies" when given the plural)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
 def sentences(text: str) -> list[str]:
     """The sentences of text, stripped; a line break always ends one."""
     return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]

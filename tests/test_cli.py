@@ -107,3 +107,17 @@ def test_version_prints_the_installed_version(cli):
     result = cli("--version")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"incident-bot {version('incident-bot')}"
+
+
+def test_counts_of_one_are_singular(cli, tmp_path):
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "note.txt").write_text("Shelling in Idlib killed 3 people, rescuers said.")
+
+    ingested = cli("ingest", str(one))
+    assert ingested.returncode == 0, ingested.stderr
+    assert "1 added, 0 updated, 0 removed, 0 unchanged; 1 passage indexed" in ingested.stdout
+    assert "indexing: 1 of 1 report" in ingested.stderr and "1 reports" not in ingested.stderr
+
+    listed = cli("sources")
+    assert listed.stderr.strip() == "1 report"

@@ -26,7 +26,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from retrieval.language import YEAR
+from retrieval.language import YEAR, counted
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 TITLE_MAX_CHARS = 120
@@ -47,7 +47,7 @@ class DocumentError(ValueError):
 def human_size(size: int) -> str:
     for unit in ("bytes", "KB", "MB"):
         if size < 1000 or unit == "MB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+            return counted(size, "byte") if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1000
     raise AssertionError("unreachable")
 

@@ -42,6 +42,7 @@ from retrieval.index.lexical import LexicalIndex
 from retrieval.index.spans import spans_in
 from retrieval.index.tokens import count_tokens
 from retrieval.index.words import count_words
+from retrieval.language import counted
 from retrieval.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class IngestSummary:
     def line(self) -> str:
         text = (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, "
-            f"{self.unchanged} unchanged; {self.passages} passages indexed in {self.seconds:.1f} s"
+            f"{self.unchanged} unchanged; {counted(self.passages, 'passage')} indexed in {self.seconds:.1f} s"
         )
         if self.errors:
             text += f"; {len(self.errors)} skipped"
