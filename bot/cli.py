@@ -122,17 +122,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
         questions = [" ".join(args.question)]
     elif sys.stdin.isatty():
         return _console(engine, args.json, where)
-    else:
-        questions = (line.strip() for line in sys.stdin)
+    else:  # batch: each answer in text follows its question, so the output reads on its own
+        for question in (line.strip() for line in sys.stdin):
+            if question:
+                _answer(engine, question, args.json, where, echo=not args.json)
+        return 0
     for question in questions:
-        if question:
-            _answer(engine, question, args.json, where)
+        _answer(engine, question, args.json, where)
     return 0
 
 
-def _answer(engine, question: str, as_json: bool, where) -> None:
-    """Print the answer to one question, or say why there is none, in the chosen format."""
+def _answer(engine, question: str, as_json: bool, where, echo: bool = False) -> None:
+    """Print the answer to one question, or say why there is none, in the chosen format;
+    echo prints "Q: question" first."""
     from bot.render import answer_as_text
+
+    if echo:
+        print(f"Q: {question}")
 
     limit = engine.settings.max_question_chars
     if len(question) > limit:

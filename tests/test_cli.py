@@ -121,3 +121,13 @@ def test_counts_of_one_are_singular(cli, tmp_path):
 
     listed = cli("sources")
     assert listed.stderr.strip() == "1 report"
+
+
+def test_batch_in_text_prints_each_question_before_its_answer(cli):
+    cli("ingest")
+    result = cli("ask", stdin="How many children were killed in western Aleppo?\n\nWhat did the UN Security Council decide about Aleppo?\n")
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.split("Q: ")[1:]
+    assert first.startswith("How many children were killed in western Aleppo?\n") and "17 children" in first
+    assert second.startswith("What did the UN Security Council decide about Aleppo?\n")
+    assert result.stdout.startswith("Q: ")
