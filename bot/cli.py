@@ -1,7 +1,8 @@
 """The ``incident-bot`` command: ingest, ask, sources, run.
 
     incident-bot ingest [PATH ...]          index files and folders (default DOCUMENTS_DIR)
-    incident-bot ask "QUESTION" [--json]    answer one question; no QUESTION: one per stdin line
+    incident-bot ask "QUESTION" [--json]    answer one question; no QUESTION: one per stdin line,
+                                            or a console on a terminal (bot/console.py)
     incident-bot sources [--json]           list the indexed reports
     incident-bot run                        start the Telegram bot
     incident-bot --version                  the installed version
@@ -119,27 +120,30 @@ def cmd_ask(args: argparse.Namespace) -> int:
     _ensure_indexed(engine)
     where = SearchFilter(args.source, args.since, args.until)
     if args.question:
-        questions = [" ".join(args.question)]
+        if " ".join(args.question).strip():
+            _answer(engine, " ".join(args.question).strip(), args.json, where)
     elif sys.stdin.isatty():
-        return _console(engine, args.json, where)
+        from bot.console import HISTORY_FILE, run_console
+
+        return run_console(
+            lambda question, previous: _answer(engine, question, args.json, where, previous),
+            engine.stats()["reports"],
+            settings.data_dir / HISTORY_FILE,
+        )
     else:  # batch: each answer in text follows its question, so the output reads on its own
         for question in (line.strip() for line in sys.stdin):
             if question:
                 _answer(engine, question, args.json, where, echo=not args.json)
-        return 0
-    for question in questions:
-        _answer(engine, question, args.json, where)
     return 0
 
 
-def _answer(engine, question: str, as_json: bool, where, echo: bool = False) -> None:
-    """Print the answer to one question, or say why there is none, in the chosen format;
-    echo prints "Q: question" first."""
+def _answer(engine, question: str, as_json: bool, where, previous: list[str] | None = None, echo: bool = False) -> None:
+    """Print the answer to one question (read with the previous ones of its thread), or
+    say why there is none, in the chosen format; echo prints "Q: question" first."""
     from bot.render import answer_as_text
 
     if echo:
         print(f"Q: {question}")
-
     limit = engine.settings.max_question_chars
     if len(question) > limit:
         message = f"The question is longer than {limit} characters; please shorten it."
@@ -148,26 +152,11 @@ def _answer(engine, question: str, as_json: bool, where, echo: bool = False) -> 
         else:
             print(message + "\n", flush=True)
         return
-    answer = engine.ask(question, where=None if where.empty else where)
+    answer = engine.ask(question, previous=previous, where=None if where.empty else where)
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
     else:
         print(answer_as_text(answer) + "\n", flush=True)
-
-
-def _console(engine, as_json: bool, where) -> int:
-    """Interactive questions on a terminal until an empty line or Ctrl-D."""
-    stats = engine.stats()
-    print(f"{counted(stats['reports'], 'report')} indexed. Ask a question (empty line to quit).")
-    while True:
-        try:
-            question = input("? ").strip()
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        if not question:
-            return 0
-        _answer(engine, question, as_json, where)
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
