@@ -1,11 +1,13 @@
 """The ``incident-bot`` command: ingest, ask, sources, show, remove, run.
 
     incident-bot ingest [PATH ...]          index files and folders (default DOCUMENTS_DIR)
-    incident-bot ask "QUESTION" [--json]    answer one question; no QUESTION: one per stdin line
+    incident-bot ask "QUESTION" [--json]    answer one question; no QUESTION: one per stdin line,
+                                            or a console on a terminal (bot/console.py)
     incident-bot sources [--json]           list the indexed reports
     incident-bot show DOC_ID [--json]       one report with its metadata and full text
     incident-bot remove DOC_ID ...          take reports out of the index
     incident-bot run                        start the Telegram bot
+    incident-bot --version                  the installed version
 
 Settings come from config/settings.toml, .env and the environment (see README).
 """
@@ -20,6 +22,8 @@ import time
 from pathlib import Path
 
 from pydantic import ValidationError
+
+from retrieval import counted
 
 
 def _settings():
@@ -86,7 +90,7 @@ class ProgressDisplay:
         self._last_line = now
         elapsed = now - self._started
         left = f", about {elapsed / done * (expected - done):.0f} s left" if 0 < done < expected else ""
-        print(f"indexing: {done} of {expected} reports{left}", file=sys.stderr, flush=True)
+        print(f"indexing: {done} of {counted(expected, 'report')}{left}", file=sys.stderr, flush=True)
 
 
 def _ensure_indexed(engine) -> None:
@@ -115,21 +119,30 @@ def cmd_ask(args: argparse.Namespace) -> int:
     _ensure_indexed(engine)
     where = SearchFilter(args.source, args.since, args.until)
     if args.question:
-        questions = [" ".join(args.question)]
+        if " ".join(args.question).strip():
+            _answer(engine, " ".join(args.question).strip(), args.json, where)
     elif sys.stdin.isatty():
-        return _console(engine, args.json, where)
-    else:
-        questions = (line.strip() for line in sys.stdin)
-    for question in questions:
-        if question:
-            _answer(engine, question, args.json, where)
+        from bot.console import HISTORY_FILE, run_console
+
+        return run_console(
+            lambda question, previous: _answer(engine, question, args.json, where, previous),
+            engine.stats()["reports"],
+            settings.data_dir / HISTORY_FILE,
+        )
+    else:  # batch: each answer in text follows its question, so the output reads on its own
+        for question in (line.strip() for line in sys.stdin):
+            if question:
+                _answer(engine, question, args.json, where, echo=not args.json)
     return 0
 
 
-def _answer(engine, question: str, as_json: bool, where) -> None:
-    """Print the answer to one question, or say why there is none, in the chosen format."""
+def _answer(engine, question: str, as_json: bool, where, previous: list[str] | None = None, echo: bool = False) -> None:
+    """Print the answer to one question (read with the previous ones of its thread), or
+    say why there is none, in the chosen format; echo prints "Q: question" first."""
     from bot.render import answer_as_text
 
+    if echo:
+        print(f"Q: {question}")
     limit = engine.settings.max_question_chars
     if len(question) > limit:
         message = f"The question is longer than {limit} characters; please shorten it."
@@ -138,26 +151,11 @@ def _answer(engine, question: str, as_json: bool, where) -> None:
         else:
             print(message + "\n", flush=True)
         return
-    answer = engine.ask(question, where=None if where.empty else where)
+    answer = engine.ask(question, previous=previous, where=None if where.empty else where)
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
     else:
         print(answer_as_text(answer) + "\n", flush=True)
-
-
-def _console(engine, as_json: bool, where) -> int:
-    """Interactive questions on a terminal until an empty line or Ctrl-D."""
-    stats = engine.stats()
-    print(f"{stats['reports']} reports indexed. Ask a question (empty line to quit).")
-    while True:
-        try:
-            question = input("? ").strip()
-        except (EOFError, KeyboardInterrupt):
-            print()
-            return 0
-        if not question:
-            return 0
-        _answer(engine, question, as_json, where)
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -174,7 +172,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         date = report.published or "undated"
         copy = f"\tcopy of {report.copy_of}" if report.copy_of else ""
         print(f"{report.doc_id}\t{date}\t{report.source or ''}\t{report.title}{copy}")
-    print(f"{len(reports)} reports", file=sys.stderr)
+    print(counted(len(reports), "report"), file=sys.stderr)
     return 0
 
 
@@ -253,9 +251,19 @@ def _iso_date(value: str) -> str:
         raise argparse.ArgumentTypeError(f"expected a date like 2016-10-31, got {value!r}") from e
 
 
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("incident-bot")
+    except PackageNotFoundError:
+        return "(not installed: run from a checkout without pip install)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="incident-bot", description="Cited answers about incident reports.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help="index files and folders (default: DOCUMENTS_DIR)")

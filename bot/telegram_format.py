@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from telegram.constants import MessageLimit
 
-from retrieval import Answer, Citation, IngestSummary, Report, ReportInfo
+from retrieval import Answer, Citation, IngestSummary, Report, ReportInfo, counted
 
 MAX_MESSAGE_CHARS = MessageLimit.MAX_TEXT_LENGTH
 ELLIPSIS = "…"
@@ -228,15 +228,11 @@ def answer_messages(answer: Answer, max_chars: int = MAX_MESSAGE_CHARS) -> list[
 # help, sources, stats --------------------------------------------------------
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def describe_collection(stats: dict) -> str:
     """'12 reports from 5 sources, published 2016-10-31 to 2023-09-12'."""
     if not stats.get("reports"):
         return "no reports yet (an admin can add some)"
-    text = f"{_plural(stats['reports'], 'report')} from {_plural(stats.get('sources') or 0, 'source')}"
+    text = f"{counted(stats['reports'], 'report')} from {counted(stats.get('sources') or 0, 'source')}"
     first, last = stats.get("first_published"), stats.get("last_published")
     if first and last:
         text += f", published {first} to {last}" if first != last else f", published {first}"
@@ -302,8 +298,8 @@ def stats_message(stats: dict, counts: dict, uptime_seconds: float) -> str:
     return "\n".join(
         [
             "<b>Statistics</b>",
-            f"Reports: {stats.get('reports', 0)} ({stats.get('passages', 0)} passages, "
-            f"{_plural(stats.get('sources') or 0, 'source')})",
+            f"Reports: {stats.get('reports', 0)} ({counted(stats.get('passages', 0), 'passage')}, "
+            f"{counted(stats.get('sources') or 0, 'source')})",
             f"Questions answered: {counts['questions']} (refused: {counts['refusals']})",
             f"Feedback: 👍 {counts['up']} / 👎 {counts['down']}",
             f"Uptime: {hours}h {minutes:02d}m {seconds:02d}s",
@@ -323,13 +319,13 @@ def ingest_message(summary: IngestSummary, heading: str) -> str:
     lines = [
         f"<b>{escape(heading)}</b>",
         f"{len(summary.added)} added, {len(summary.updated)} updated, {len(summary.removed)} removed, "
-        f"{summary.unchanged} unchanged; {summary.passages} passages indexed in {summary.seconds:.1f} s",
+        f"{summary.unchanged} unchanged; {counted(summary.passages, 'passage')} indexed in {summary.seconds:.1f} s",
     ]
     for label, ids in (("Added", summary.added), ("Updated", summary.updated), ("Removed", summary.removed)):
         if ids:
             lines.append(_id_list(label, ids))
     if summary.errors:
-        lines.append(f"<b>Skipped {_plural(len(summary.errors), 'file')}:</b>")
+        lines.append(f"<b>Skipped {counted(len(summary.errors), 'file')}:</b>")
         lines += [f"• {escape(shorten(e, ERROR_MAX_CHARS))}" for e in summary.errors[:LISTED_ERRORS_MAX]]
         if len(summary.errors) > LISTED_ERRORS_MAX:
             lines.append(f"… and {len(summary.errors) - LISTED_ERRORS_MAX} more")
@@ -345,7 +341,7 @@ def upload_message(name: str, reports: Sequence[Report], summary: IngestSummary,
     lines = [
         f"<b>{escape(heading)}</b>",
         f"{len(summary.added)} added, {len(summary.updated)} updated; "
-        f"{summary.passages} passages indexed in {summary.seconds:.1f} s",
+        f"{counted(summary.passages, 'passage')} indexed in {summary.seconds:.1f} s",
     ]
     changed = set(summary.added) | set(summary.updated)
     shown = [r for r in reports if r.doc_id in changed]

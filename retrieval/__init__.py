@@ -29,6 +29,7 @@ _EXPORTS = {
     "load_file": "retrieval.index.documents",
     "human_size": "retrieval.index.documents",
     "IndexMismatchError": "retrieval.index.catalog",
+    "counted": "retrieval.language.plural",
 }
 __all__ = sorted(_EXPORTS)
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from retrieval.index.documents import SUPPORTED_SUFFIXES, DocumentError, Report, human_size, load_file
     from retrieval.index.ingest import IngestBusyError, IngestSummary
     from retrieval.index.search import SearchFilter
+    from retrieval.language.plural import counted
     from retrieval.settings import Settings
 
 

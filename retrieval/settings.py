@@ -3,7 +3,10 @@ and then by environment variables (the names are part of the command-line contra
 
 Also where the files that ship with the product are found: ``config/``, ``prompts/`` and
 ``seeds/`` of the checkout when running from one (an editable install), or their copies
-packaged inside ``retrieval`` when installed from a wheel.
+packaged inside ``retrieval`` when installed from a wheel; and where state lives by
+default: ``data/`` and ``seeds/`` of the working directory in a checkout, the platform's
+user data folder (``platformdirs.user_data_dir``) for an installed command, so running it
+creates nothing in whatever directory it is run from.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated
 
+from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -32,7 +36,12 @@ IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file()
 # The checkout's folder and the package that carries its copy in a wheel (pyproject.toml
 # maps one to the other).
 _RESOURCES = {"config": "retrieval.defaults", "prompts": "retrieval.prompts", "seeds": "retrieval.seeds"}
-DEFAULT_DOCUMENTS_DIR = Path("seeds")
+if IN_CHECKOUT:
+    DEFAULT_DATA_DIR = Path("data")
+    DEFAULT_DOCUMENTS_DIR = Path("seeds")
+else:
+    DEFAULT_DATA_DIR = Path(user_data_dir("incident-bot", appauthor=False))
+    DEFAULT_DOCUMENTS_DIR = DEFAULT_DATA_DIR / "documents"
 
 
 def resource_dir(name: str) -> Traversable:
@@ -87,7 +96,7 @@ class Settings(BaseSettings):
     )
 
     documents_dir: Path = DEFAULT_DOCUMENTS_DIR
-    data_dir: Path = Path("data")
+    data_dir: Path = DEFAULT_DATA_DIR
     chroma_url: str = ""
 
     llm: str = "extractive"

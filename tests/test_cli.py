@@ -92,3 +92,46 @@ def test_ask_filters_by_date(cli):
     cli("ingest")
     result = cli("ask", "--json", "--since", "2020-01-01", "How many children were killed in western Aleppo?")
     assert json.loads(result.stdout)["refused"], "the undated seed is outside any date range"
+
+
+def test_a_question_in_another_language_is_answered_with_a_note_to_ask_in_english(cli):
+    cli("ingest")
+    result = cli("ask", "--json", "Combien d'enfants ont été tués à Alep depuis le début de l'offensive ?")
+    assert result.returncode == 0, result.stderr
+    notes = json.loads(result.stdout)["notes"]
+    assert any("looks like French" in n and "searched in English" in n for n in notes), notes
+
+    english = cli("ask", "--json", "How many children were killed in western Aleppo?")
+    assert not any("searched in English" in n for n in json.loads(english.stdout)["notes"])
+
+
+def test_version_prints_the_installed_version(cli):
+    from importlib.metadata import version
+
+    result = cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"incident-bot {version('incident-bot')}"
+
+
+def test_counts_of_one_are_singular(cli, tmp_path):
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "note.txt").write_text("Shelling in Idlib killed 3 people, rescuers said.")
+
+    ingested = cli("ingest", str(one))
+    assert ingested.returncode == 0, ingested.stderr
+    assert "1 added, 0 updated, 0 removed, 0 unchanged; 1 passage indexed" in ingested.stdout
+    assert "indexing: 1 of 1 report" in ingested.stderr and "1 reports" not in ingested.stderr
+
+    listed = cli("sources")
+    assert listed.stderr.strip() == "1 report"
+
+
+def test_batch_in_text_prints_each_question_before_its_answer(cli):
+    cli("ingest")
+    result = cli("ask", stdin="How many children were killed in western Aleppo?\n\nWhat did the UN Security Council decide about Aleppo?\n")
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.split("Q: ")[1:]
+    assert first.startswith("How many children were killed in western Aleppo?\n") and "17 children" in first
+    assert second.startswith("What did the UN Security Council decide about Aleppo?\n")
+    assert result.stdout.startswith("Q: ")

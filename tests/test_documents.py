@@ -86,6 +86,33 @@ def test_txt_in_a_legacy_encoding_is_read_in_that_encoding(tmp_path):
     assert report.text == text
 
 
+WIDE_TEXT = "Explosion au Caf\xe9 de la Gare: 3 bless\xe9s \u2014 \u0642\u0627\u0644 \u0627\u0644\u0645\u0631\u0635\u062f"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-16-le", b"\xff\xfe"),  # Windows Notepad's "Unicode"
+        ("utf-16-be", b"\xfe\xff"),
+        ("utf-16-le", b""),
+        ("utf-16-be", b""),
+        ("utf-32-le", b"\xff\xfe\x00\x00"),
+        ("utf-32-be", b"\x00\x00\xfe\xff"),
+        ("utf-32-le", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".txt", ".md", ".html"])
+def test_utf16_and_utf32_files_with_or_without_a_byte_order_mark_are_read_as_text(tmp_path, encoding, bom, suffix):
+    body = f"<html><body><p>{WIDE_TEXT}</p></body></html>" if suffix == ".html" else f"# Caf\xe9 de la Gare\r\n\r\n{WIDE_TEXT}\r\n"
+    path = write(tmp_path / f"notepad{suffix}", bom + body.encode(encoding))
+
+    report = only_report(path)
+
+    assert WIDE_TEXT in report.text
+    assert_quotable(report.text)
+
+
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
     path = write(tmp_path / "big.txt", b"pump restart ok\n" * 10_000)
     with pytest.raises(DocumentError, match=r"big\.txt is 160\.0 KB, over the 100\.0 KB limit \(MAX_DOCUMENT_BYTES\)"):
@@ -229,6 +256,124 @@ def test_jsonl_fields_become_report_attributes_and_extra_fields_metadata(tmp_pat
     assert third.published == "2016-04-19"
 
 
+def test_jsonl_outlet_comes_from_the_best_field_there_is_and_the_date_from_a_dateline(tmp_path):
+    records = [
+        {"id": "a", "title": "T", "text": "DNS failed.", "source": "Acme status page", "publisher": "Acme Inc", "company": "Acme"},
+        {"id": "b", "title": "T", "text": "DNS failed.", "publisher": "The Register", "company": "Acme"},
+        {"id": "c", "title": "T", "text": "DNS failed.", "company": "Acme"},
+        {"id": "d", "title": "T", "text": "ALEPPO 14 June 2016 Shelling killed 9", "company": "  "},
+        {"id": "e", "title": "T", "text": "Wed Feb 3 2016 Car bomb in Homs", "published": "2016-02-04"},
+    ]
+    path = write(tmp_path / "mixed.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+
+    a, b, c, d, e = load_file(path)
+
+    assert [a.source, b.source, c.source, d.source] == ["Acme status page", "The Register", "Acme", "mixed.jsonl"]
+    assert c.metadata["company"] == "Acme"  # still there for whoever reads the metadata
+    assert d.published == "2016-06-14"  # no published field: the dateline dates it
+    assert e.published == "2016-02-04"  # a published field wins over the dateline
+
+
+@pytest.mark.parametrize(
+    ("text", "published"),
+    [
+        ("ALEPPO 14 June 2016\nShelling of the Old City killed 9 people", "2016-06-14"),
+        ("Wed Feb 3 2016 Car bomb kills four in Damascus", "2016-02-03"),
+        ("2016-10-31\nThe school was hit twice", "2016-10-31"),
+        ("Hass school strike\nMonday 11 January 2016 18:41 Twenty-two children were killed", "2016-01-11"),
+        ("DAMASCUS, SYRIA: 3 May 2016 - A car bomb", "2016-05-03"),
+        # Dates that open a sentence date an event, not the report.
+        ("On December 5, 2007, shortly after the release the cluster failed", None),
+        ("On December 15th, 2021 at 00:17 UTC, we deployed a DNS change", None),
+        ("In early August 2022, Honeycomb had incidents", None),
+        ("Up to 48 people were killed in 2016 in Aleppo", None),
+    ],
+)
+def test_a_dateline_opening_a_text_file_dates_the_report(tmp_path, text, published):
+    report = only_report(write(tmp_path / "wire.txt", text))
+    assert report.published == published
+    assert report.source == "wire.txt"  # nothing better: the file names the source
+
+
+def test_pdf_author_and_creation_date_become_the_outlet_and_date(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    drawn = make_pdf(tmp_path / "drawn.pdf", None, [["ALEPPO 14 June 2016", "Rescuers said 3 people died"]])
+    writer = PdfWriter(clone_from=PdfReader(drawn))
+    writer.add_metadata(
+        {"/Author": "Amnesty International", "/Title": "Aleppo: rescuers count the dead", "/CreationDate": "D:20161031120000Z"}
+    )
+    with (tmp_path / "report.pdf").open("wb") as f:
+        writer.write(f)
+
+    report = only_report(tmp_path / "report.pdf")
+
+    assert report.source == "Amnesty International"
+    assert report.title == "Aleppo: rescuers count the dead"
+    assert report.published == "2016-10-31"  # the metadata's date wins over the dateline
+
+
+def test_pdf_placeholder_author_leaves_the_file_name_as_the_source(tmp_path):
+    report = only_report(make_pdf(tmp_path / "scan-0042.pdf", None, [["Deir Ezzor airstrike", "9 killed"]]))
+    assert report.source == "scan-0042.pdf"  # reportlab writes "anonymous"
+
+
+def test_docx_author_title_and_created_become_the_reports(tmp_path):
+    from datetime import datetime, timezone
+
+    document = docx.Document()
+    document.core_properties.title = "Rashidin bus convoy bombing"
+    document.core_properties.author = "Syrian Observatory for Human Rights"
+    document.core_properties.created = datetime(2017, 4, 15, 18, 0, tzinfo=timezone.utc)
+    document.add_paragraph("A car bomb hit buses carrying evacuees from Foua and Kefraya.")
+    document.save(str(tmp_path / "convoy.docx"))
+
+    report = only_report(tmp_path / "convoy.docx")
+
+    assert (report.title, report.source, report.published) == (
+        "Rashidin bus convoy bombing", "Syrian Observatory for Human Rights", "2017-04-15",
+    )
+
+
+def test_docx_from_a_blank_template_keeps_no_template_author_or_date(tmp_path):
+    """python-docx's template says author "python-docx", created 2013-12-23: neither is
+    the report's."""
+    document = docx.Document()
+    document.add_paragraph("Wed Feb 3 2016 Car bomb kills four in Damascus")
+    document.save(str(tmp_path / "plain.docx"))
+
+    report = only_report(tmp_path / "plain.docx")
+
+    assert report.source == "plain.docx"
+    assert report.published == "2016-02-03"  # from the dateline, not the template
+
+
+def test_html_meta_tags_give_the_outlet_date_and_title(tmp_path):
+    path = write(
+        tmp_path / "page.html",
+        """<html><head><title>Car bomb in Qamishli | Example News</title>
+        <meta property="og:site_name" content="Example News">
+        <meta property="og:title" content="Car bomb in Qamishli">
+        <meta property="article:published_time" content="2016-07-27T09:30:00+03:00">
+        <meta name="author" content="Jane Reporter">
+        </head><body><p>A truck bomb killed 44 people.</p></body></html>""",
+    )
+    report = only_report(path)
+
+    assert (report.source, report.published, report.title) == ("Example News", "2016-07-27", "Car bomb in Qamishli")
+
+
+def test_html_author_and_date_meta_are_the_fallbacks(tmp_path):
+    path = write(
+        tmp_path / "blog.html",
+        """<html><head><title>Outage report</title><meta name="author" content="Acme SRE team">
+        <meta name="date" content="October 31, 2016"></head><body><p>DNS failed for 2 hours.</p></body></html>""",
+    )
+    report = only_report(path)
+
+    assert (report.source, report.published, report.title) == ("Acme SRE team", "2016-10-31", "Outage report")
+
+
 @pytest.mark.parametrize(("name", "count"), [(CORPUS_FILES[0], 375), (CORPUS_FILES[1], 399), (CORPUS_FILES[2], 210)])
 def test_real_corpus_files_load_as_they_are(corpus_dir, name, count):
     path = corpus_dir / name
@@ -242,7 +387,7 @@ def test_real_corpus_files_load_as_they_are(corpus_dir, name, count):
     for record in raw:
         report = by_id[record["id"]]
         assert report.title == " ".join(record["title"].split())
-        assert report.source == record.get("source_site", name)
+        assert report.source == record.get("source_site") or record.get("company")
         assert report.published == (record["published"][:10] if record.get("published") else None)
         assert_quotable(report.text)
         # The corpus is already clean: storing it must not change a word.
@@ -306,6 +451,7 @@ GOOD = json.dumps({"id": "a", "title": "T", "text": "Body"})
         ("blank.jsonl", jsonl(json.dumps({"id": "a", "title": "T", "text": " \u200b\t "})), r"blank\.jsonl line 1: empty text"),
         ("empty.jsonl", "\n\n", r"empty\.jsonl: no reports in this file"),
         ("binary.txt", b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)), r"binary\.txt: looks like a binary file"),
+        ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, r"image\.txt: looks like a binary file"),
         ("broken.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage", r"broken\.pdf: not a readable PDF"),
         ("notazip.docx", b"this is plain text, not a Word document", r"notazip\.docx: not a readable Word document"),
         ("empty.md", "   \n\u200b\n", r"empty\.md: no text found"),

@@ -94,6 +94,7 @@ class Question:
     focus: frozenset[str] = frozenset()  # the noun a "which" question asks about
     responsibility: bool = False  # "which group claimed responsibility": the answer must say so
     source: str | None = None  # "according to Amnesty", "what did SANA report": whose claims are wanted
+    language: str | None = None  # the language it is written in, when confidently not English
     words: frozenset[str] = field(default_factory=frozenset)  # every word of the question, keyed as names are
 
     @property

@@ -18,6 +18,7 @@ from retrieval.answer.question import Counted, Incident, Intent, Kind, Question
 from retrieval.index.search import SearchFilter
 from retrieval.language import phrases
 from retrieval.language.dates import dates_in
+from retrieval.language.identify import non_english_language
 from retrieval.language.en import questions as asking
 from retrieval.language.en.calendar import is_calendar_word
 from retrieval.language.en.harm import ATTACKS, CHILDREN, KILLED, PEOPLE, WOUNDED
@@ -82,6 +83,7 @@ class QuestionReader:
             focus=focus_of(text),
             responsibility=asks_responsibility(text),
             source=source_of(text),
+            language=non_english_language(text),
             words=frozenset(key_words(search)),
         )
 

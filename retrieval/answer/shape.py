@@ -31,6 +31,7 @@ from retrieval.language.numbers import figures_in, numbers_in
 REFUSAL = "The reports I have don't answer that."
 NOTHING_LEFT = "No report matches {filters}, so there was nothing to search."
 RELATED_SHOWN = 3
+OTHER_LANGUAGE = "Your question looks like {language}; the reports are searched in English, so ask in English for better answers."
 FIGURES_DIFFER = "The cited reports give different figures; each is shown with its source."
 ONE_SOURCE = "This figure comes from one report ({source}); other reports may count differently."
 
@@ -44,6 +45,8 @@ class Shape:
         reading = draft.reading
         question = reading.question
         notes = [*_filter_notes(question, reading.effect), *draft.notes]
+        if question.language:
+            notes.append(OTHER_LANGUAGE.format(language=question.language))
         claims = list(verified.claims)
         verification = verified.verification
         if question.intent is Intent.FIGURES and claims:

@@ -5,6 +5,11 @@ The cleaned text is what the index stores and what every quote is checked agains
 cleaning only normalises white space and invisible characters: it never rewrites words
 or punctuation.
 
+Besides the text, a report takes what its file says about itself: the title, the outlet
+(``source``) and the date (``published``) from a collection's fields, PDF and Word
+properties or HTML ``<meta>`` tags, and failing a date, from a dateline opening the text
+("ALEPPO 14 June 2016"). The file name is the source only when nothing better exists.
+
 Nothing is read before its size is checked (``max_bytes``: a file, or one line of a
 .jsonl collection), and a collection is read line by line, so memory does not grow with
 the size of a file.
@@ -17,14 +22,22 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from retrieval.language.plural import counted
+
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 TITLE_MAX_CHARS = 120
-# What PDF and Word writers put in the title field when nobody set one.
-PLACEHOLDER_TITLES = {"untitled", "(anonymous)", "anonymous", "document", "title", "(untitled)"}
+# What PDF and Word writers put in the title and author fields when nobody set them.
+PLACEHOLDER_TITLES = {"untitled", "(anonymous)", "anonymous", "document", "title", "(untitled)", "word document"}
+PLACEHOLDER_AUTHORS = {"anonymous", "(anonymous)", "unknown", "author", "user", "admin", "administrator", "python-docx"}
+# python-docx's blank template carries this creation date: it dates the template, not the report.
+DOCX_TEMPLATE_CREATED = datetime(2013, 12, 23, 23, 15, tzinfo=timezone.utc)
+# Who published a report of a .jsonl collection, best first: the outlet, then the company
+# whose postmortem it is.
+JSONL_SOURCE_FIELDS = ("source_site", "source", "publisher", "company")
 
 
 class DocumentError(ValueError):
@@ -34,7 +47,7 @@ class DocumentError(ValueError):
 def human_size(size: int) -> str:
     for unit in ("bytes", "KB", "MB"):
         if size < 1000 or unit == "MB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+            return counted(size, "byte") if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1000
     raise AssertionError("unreachable")
 
@@ -99,6 +112,43 @@ def normalise_date(value: Any) -> str | None:
             return datetime.strptime(text, fmt).strftime("%Y-%m-%d")
         except ValueError:
             continue
+    return _parse_whole_date(text)
+
+
+def _parse_whole_date(text: str) -> str | None:
+    """text as a date with a day, a month and a year ("Wed Feb 3 2016"), by dateparser;
+    None when text is anything more or less than that."""
+    import dateparser
+
+    # Day first where numbers alone are ambiguous ("06-01-2016"), as most outlets write it.
+    found = dateparser.parse(
+        text, languages=["en"], settings={"REQUIRE_PARTS": ["day", "month", "year"], "DATE_ORDER": "DMY"}
+    )
+    return found.strftime("%Y-%m-%d") if found else None
+
+
+# A dateline opens a report: a date, maybe after the place in capitals ("ALEPPO 14 June
+# 2016", "Wed Feb 3 2016", "2016-10-31"). Candidates end with a year; dateparser decides.
+_DATELINE = re.compile(
+    r"(?:[A-Z][A-Z'’.\-]+(?:[ ,]+[A-Z][A-Z'’.\-]+)*\s*[,:\-–—]?\s+)?"
+    rf"(?P<date>\d{{4}}-\d\d-\d\d|[^\n]{{0,32}}?\b(?:19|20)\d\d)(?P<after>\D|$)"
+)
+DATELINE_LINES = 2  # the first line, or the one after a title line
+# A date that a sentence opens with ("On 5 December 2007, the service failed", "On June
+# 3rd at 09:14 UTC we deployed") dates an event, not the report.
+_SENTENCE_DATE = re.compile(r"(?:on|in|by|since|from|until|as of|at)\b", re.IGNORECASE)
+
+
+def dateline_date(text: str) -> str | None:
+    """The ISO date of a dateline opening the text (its first line, or the line after a
+    title), or None."""
+    lines = [line for line in text.split("\n", 2 * DATELINE_LINES) if line.strip()][:DATELINE_LINES]
+    for line in lines:
+        match = _DATELINE.match(line.strip())
+        if match and match.group("after") != "," and not _SENTENCE_DATE.match(match.group("date")):
+            found = _parse_whole_date(match.group("date"))
+            if found:
+                return found
     return None
 
 
@@ -113,56 +163,103 @@ def _title_from_text(text: str, fallback: str) -> str:
     return cut + "…"
 
 
+# UTF-16 and UTF-32 text is full of zero bytes; any other text with them is binary.
+_WIDE_ENCODINGS = ("utf_16", "utf_32")
+
+
 def _read_text_file(path: Path) -> str:
-    """Text in UTF-8, or in the legacy encoding charset-normalizer recognises (a Latin-1
-    or Windows-1252 report); bytes that read as no text are refused."""
+    """Text in UTF-8, or in the encoding charset-normalizer recognises: UTF-16 or UTF-32
+    with or without a byte-order mark (Notepad's "Unicode"), or a legacy encoding (a
+    Latin-1 or Windows-1252 report). Bytes that read as no text are refused."""
+    from charset_normalizer import from_bytes
+
     data = path.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise DocumentError(f"{path.name}: looks like a binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        from charset_normalizer import from_bytes
-
-        guess = from_bytes(data).best()
-        if guess is None:
-            raise DocumentError(
-                f"{path.name}: not text in UTF-8 or any encoding recognised ({e.reason} at byte {e.start})"
-            ) from e
-        return str(guess)
+    has_zero_bytes = b"\x00" in data[:4096]
+    if not has_zero_bytes:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+    guess = from_bytes(data).best()
+    if guess is None or (has_zero_bytes and not guess.encoding.startswith(_WIDE_ENCODINGS)):
+        raise DocumentError(f"{path.name}: looks like a binary file, not text in any encoding recognised")
+    return str(guess)
 
 
-def _load_html(path: Path) -> tuple[str, str | None]:
+@dataclass(frozen=True)
+class FileMetadata:
+    """What a file says about itself besides its text; None where it says nothing."""
+
+    title: str | None = None
+    source: str | None = None  # the outlet or author
+    published: str | None = None  # ISO date
+
+
+def _meaningful(value: Any, placeholders: set[str]) -> str | None:
+    """value as text, or None when it is empty or a writer's placeholder ("untitled")."""
+    text = " ".join(str(value).split()) if value is not None else ""
+    return text if text and text.lower() not in placeholders else None
+
+
+def _load_text(path: Path) -> tuple[str, FileMetadata]:
+    return _read_text_file(path), FileMetadata()
+
+
+def _html_meta(soup, *names: str) -> str | None:
+    """The content of the first <meta property=NAME> or <meta name=NAME> given, in that order."""
+    for name in names:
+        for attribute in ("property", "name", "itemprop"):
+            tag = soup.find("meta", attrs={attribute: lambda value, n=name: value is not None and value.lower() == n})
+            if tag is not None and tag.get("content", "").strip():
+                return tag["content"].strip()
+    return None
+
+
+def _load_html(path: Path) -> tuple[str, FileMetadata]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_read_text_file(path), "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
-    title = soup.title.get_text(" ", strip=True) if soup.title else None
+    title = _html_meta(soup, "og:title") or (soup.title.get_text(" ", strip=True) if soup.title else None)
     if soup.title:
         soup.title.decompose()
     if not title:
         heading = soup.find(["h1", "h2"])
         title = heading.get_text(" ", strip=True) if heading else None
-    return soup.get_text("\n"), title
+    metadata = FileMetadata(
+        title=title,
+        source=_meaningful(_html_meta(soup, "og:site_name", "author"), PLACEHOLDER_AUTHORS),
+        published=normalise_date(_html_meta(soup, "article:published_time", "date")),
+    )
+    return soup.get_text("\n"), metadata
 
 
-def _load_pdf(path: Path) -> tuple[str, str | None]:
+def _load_pdf(path: Path) -> tuple[str, FileMetadata]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = reader.metadata.title if reader.metadata else None
-        if title and title.strip().lower() in PLACEHOLDER_TITLES:
-            title = None
+        info = reader.metadata
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
         raise DocumentError(f"{path.name}: not a readable PDF ({e})") from e
-    return "\n\n".join(pages), title
+    if info is None:
+        return "\n\n".join(pages), FileMetadata()
+    try:
+        created = info.creation_date
+    except ValueError:  # a creation date that is not in the PDF date format
+        created = None
+    metadata = FileMetadata(
+        title=_meaningful(info.title, PLACEHOLDER_TITLES),
+        source=_meaningful(info.author, PLACEHOLDER_AUTHORS),
+        published=normalise_date(created),
+    )
+    return "\n\n".join(pages), metadata
 
 
-def _load_docx(path: Path) -> tuple[str, str | None]:
+def _load_docx(path: Path) -> tuple[str, FileMetadata]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -173,19 +270,27 @@ def _load_docx(path: Path) -> tuple[str, str | None]:
     except Exception as e:  # zipfile.BadZipFile and lxml errors from a damaged file
         raise DocumentError(f"{path.name}: not a readable Word document ({e})") from e
     paragraphs = [p.text for p in document.paragraphs]
-    title = document.core_properties.title
-    if title and title.strip().lower() in PLACEHOLDER_TITLES:
-        title = None
-    return "\n\n".join(paragraphs), title or None
+    properties = document.core_properties
+    created = properties.created
+    if created is not None and created.replace(tzinfo=created.tzinfo or timezone.utc) == DOCX_TEMPLATE_CREATED:
+        created = None
+    metadata = FileMetadata(
+        title=_meaningful(properties.title, PLACEHOLDER_TITLES),
+        source=_meaningful(properties.author, PLACEHOLDER_AUTHORS),
+        published=normalise_date(created),
+    )
+    return "\n\n".join(paragraphs), metadata
 
 
-def _load_markdown(path: Path) -> tuple[str, str | None]:
+def _load_markdown(path: Path) -> tuple[str, FileMetadata]:
     text = _read_text_file(path)
     heading = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
-    return text, heading.group(1).strip() if heading else None
+    return text, FileMetadata(title=heading.group(1).strip() if heading else None)
 
 
 JSONL_REQUIRED = ("id", "title", "text")
+# Fields that become the report's own attributes; publisher and company stay in its
+# metadata too, as other fields do.
 JSONL_KNOWN = {"id", "title", "text", "published", "source", "source_site", "url"}
 
 
@@ -223,14 +328,15 @@ def iter_jsonl(path: Path, max_bytes: int | None = None, skipped: list[str] | No
             if not text:
                 raise DocumentError(f"{path.name} line {number}: empty text")
             metadata = {k: v for k, v in record.items() if k not in JSONL_KNOWN}
+            outlet = next((str(record[k]).strip() for k in JSONL_SOURCE_FIELDS if str(record.get(k) or "").strip()), None)
             found = True
             yield Report(
                 doc_id=doc_id,
                 title=clean_text(str(record["title"])).replace("\n", " "),
                 text=text,
                 origin=str(path.resolve()),
-                source=record.get("source_site") or record.get("source") or path.name,
-                published=normalise_date(record.get("published")),
+                source=outlet or path.name,
+                published=normalise_date(record.get("published")) or dateline_date(text),
                 url=record.get("url") or None,
                 metadata=metadata,
             )
@@ -271,24 +377,26 @@ def load_file(path: Path, root: Path | None = None, max_bytes: int | None = None
     if error:
         raise error
     loaders = {
-        ".txt": lambda p: (_read_text_file(p), None),
+        ".txt": _load_text,
         ".md": _load_markdown,
         ".html": _load_html,
         ".htm": _load_html,
         ".pdf": _load_pdf,
         ".docx": _load_docx,
     }
-    raw, title = loaders[suffix](path)
+    raw, described = loaders[suffix](path)
     text = clean_text(raw)
     if not text:
         raise DocumentError(f"{path.name}: no text found in this file")
+    title = clean_text(described.title).replace("\n", " ") if described.title else ""
     return [
         Report(
             doc_id=doc_id_for(path, root),
-            title=(clean_text(title).replace("\n", " ") if title else "") or _title_from_text(text, path.stem),
+            title=title or _title_from_text(text, path.stem),
             text=text,
             origin=str(path.resolve()),
-            source=path.name,
+            source=described.source or path.name,
+            published=described.published or dateline_date(text),
         )
     ]
 
