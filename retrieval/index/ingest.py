@@ -48,6 +48,7 @@ from retrieval.index.embedding_cache import BatchVectors, Prepared
 from retrieval.index.spans import spans_in
 from retrieval.index.tokens import count_tokens
 from retrieval.index.words import count_words
+from retrieval.language.plural import counted
 
 if TYPE_CHECKING:
     from retrieval.index.report_index import ReportIndex
@@ -102,7 +103,7 @@ class IngestSummary:
         text = f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, {self.unchanged} unchanged"
         if self.rebuild:
             text += f", {len(self.reindexed)} re-indexed"
-        text += f"; {self.passages} passages indexed in {self.seconds:.1f} s"
+        text += f"; {counted(self.passages, 'passage')} indexed in {self.seconds:.1f} s"
         if self.restored:
             text += (
                 f"; {len(self.restored)} re-indexed from the text the index stored, their file gone or "
