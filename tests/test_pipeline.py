@@ -4,6 +4,7 @@ a model whose every claim fails) do what they say."""
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -49,7 +50,29 @@ def test_a_copy_giving_the_same_figure_is_one_row_naming_both_outlets(engine):
     assert answer.summary.startswith("From 9 to 14 passengers")
 
 
-def test_a_date_in_words_that_finds_nothing_looks_further_and_says_so(engine):
-    answer = engine.ask("How many passengers drowned when the Varno ferry sank in March 2019?")
-    assert not answer.refused
-    assert answer.notes[0].startswith("No reports published 2019-03-01")
+def test_a_date_in_words_that_finds_nothing_looks_at_reports_filed_later_that_name_it(tmp_path):
+    """A postmortem is published months after the outage it tells: a question dated by
+    the outage finds nothing published then, looks further, and says so; the date still
+    pins the incident, so another month's outage is no answer."""
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "postmortems.jsonl").write_text(
+        json.dumps(
+            {
+                "id": "gamehub",
+                "title": "GameHub 73-hour outage",
+                "published": "2022-01-20",
+                "company": "GameHub",
+                "text": "GameHub experienced a 73-hour outage from October 28th to October 31st, 2021, after its "
+                "service discovery cluster failed under load. All players were affected.",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    engine = Engine(build_settings(tmp_path / "data", documents))
+    engine.ingest()
+    answer = engine.ask("How long did the GameHub outage of October 2021 last?")
+    assert not answer.refused and "73-hour" in answer.text
+    assert answer.notes[0].startswith("No reports published 2021-10-01 to 2021-11-07 (or undated) answers this")
+    assert engine.ask("How long did the GameHub outage of March 2019 last?").refused

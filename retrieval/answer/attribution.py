@@ -367,7 +367,7 @@ class Attribution:
         while k >= 0 and tokens[k].plain in (*JOINERS, "at", "in", ",") and k > first - 4:
             k -= 1
         if k >= 0 and tokens[k].plain in TITLES:
-            while k >= 0 and tokens[k].plain in TITLES | {",", "deputy", "senior", "former"}:
+            while k >= 0 and (tokens[k].plain in TITLES | _DETERMINERS | {",", "deputy", "senior", "former", "local"}):
                 k -= 1
             person = by_end.get(tokens[k].end) if k >= 0 else None
             if person is not None and (person.person or len(person.name.split()) >= 2):

@@ -22,7 +22,7 @@ from retrieval.index.entities import DATES, NAMED, PLACES, SPEAKERS
 from retrieval.language import phrases
 from retrieval.language.en import questions as asking
 from retrieval.language.en.causation import CAUSE_BEFORE_EFFECT, EFFECT_BEFORE_CAUSE, FAULT_WORDS
-from retrieval.language.en.harm import KILLED, TOLL_WORDS, WOUNDED
+from retrieval.language.en.harm import ATTACKS, KILLED, TOLL_WORDS, WOUNDED
 from retrieval.language.en.calendar import is_calendar_word
 from retrieval.language.en.places import PLACE_PREPOSITIONS
 from retrieval.language.names import runs, written_in
@@ -33,13 +33,35 @@ TOLL_REACH = 15  # words between "toll" and the number it is
 PEOPLE_REACH = (2, 6)  # words before and after a number that may say it counts people
 THING_REACH = 3  # words after a number that say what thing it counts
 FOCUS_REACH = 6  # words between the noun a question asks about and the name that answers
+PLACE_REACH = 3  # ... for a place: "the village of Thalthana", not "a village ... in northern Syria"
 CAUSE_REACH = 10  # words read on the cause's side of "because" or "caused"
+NEW_CAUSE_WORDS = 2  # content words there the question does not have: a cause, not a restatement
 _KILLED = term_set(" ".join(KILLED))
 _WOUNDED = term_set(" ".join(WOUNDED))
 
 
 def _novel(value: str, question: Question) -> bool:
     return not written_in(value, question.text)
+
+
+def counts_the_dead(words: list[str], at: int, reach: int = 8) -> bool:
+    """Whether the number words[at] counts the dead (the first word of harm about it is a
+    death): no answer to how many were wounded."""
+    for word in reversed(words[max(0, at - 2) : at]):
+        stems = term_set(word)
+        if stems & _KILLED:
+            return True
+        if stems & _WOUNDED:
+            return False
+    for word in words[at + 1 : at + 1 + reach]:
+        if any(ch.isdigit() for ch in word):
+            return False
+        stems = term_set(word)
+        if stems & _WOUNDED:
+            return False
+        if stems & _KILLED:
+            return True
+    return False
 
 
 def counts_the_wounded(words: list[str], at: int, reach: int = 8) -> bool:
@@ -92,11 +114,18 @@ def counted_figures(text: str, question: Question) -> list[Number]:
     for number in numbers_in(text):
         if not number.is_figure or (number.value is not None and value_key(number.value) in asked):
             continue
+        unit = (number.unit or "").lower()
+        if counted is not None and (
+            text[number.end : number.end + 1] == "%" or unit in asking.SHARE_UNITS or (unit in asking.TIME_UNITS and not question.units)
+        ):
+            continue  # "how many people": a share or a duration counts none
         if counted is None:
             found.append(number)
             continue
         index = max(0, sum(1 for s in starts if s <= number.end - 1) - 1)
         if counted.harm == "killed" and counts_the_wounded(words, index):
+            continue
+        if counted.harm == "wounded" and counts_the_dead(words, index):
             continue
         if counted.of_people and counted.harm != "wounded" and _toll_before(words, index):
             tolls.append(number)  # "the death toll ... rose to 21": the toll, whatever follows
@@ -147,7 +176,7 @@ class KindCheck:
             ) or " aged " in f" {lowered} "
         if kind is Kind.DATE:
             return any(n.kind in ("date", "year") and _novel(n.text, question) for n in numbers) or self._entity(
-                question, view, region, frozenset({"DATE"}), needs_digit=True
+                question, view, region, frozenset({"DATE"}), needs_date=True
             )
         if kind is Kind.TIME_OF_DAY:
             return any(n.kind == "time" for n in numbers) or self._entity(question, view, region, frozenset({"TIME"}))
@@ -157,12 +186,14 @@ class KindCheck:
         if kind is Kind.PERSON:
             if question.focus & asking.PERSON_NOUNS:  # "the name of the bomber": a person named by the bomber
                 return self._near_focus(question, view, region, frozenset({"PERSON"}))
-            return self._entity(question, view, region, frozenset({"PERSON"}))
+            return self._entity(question, view, region, frozenset({"PERSON"}), actors_only=True)
         if kind is Kind.ORGANISATION:
             if question.responsibility and not self._says_responsibility(text):
                 return False
-            return self._entity(question, view, region, frozenset({"ORG", "NORP"}))
+            return self._entity(question, view, region, frozenset({"ORG", "NORP"}), actors_only=True)
         if kind is Kind.PLACE:
+            if question.focus & asking.PLACE_NOUNS:  # "which village": a place named by the village
+                return self._near_focus(question, view, region, NAMED, reach=PLACE_REACH)
             return self._entity(question, view, region, PLACES) or self._placed_name(question, text)
         if kind is Kind.NAME:
             return self._entity(question, view, region, NAMED) or _has_identifier(text, question)
@@ -171,26 +202,40 @@ class KindCheck:
         return False
 
     def _entity(
-        self, question: Question, view: ReportView, region: Region, labels: frozenset[str], needs_digit: bool = False
+        self,
+        question: Question,
+        view: ReportView,
+        region: Region,
+        labels: frozenset[str],
+        needs_date: bool = False,
+        actors_only: bool = False,
     ) -> bool:
+        """Whether region names something of labels the question does not; actors_only:
+        not as the source of a claim ("which group fired the rockets" is not answered by
+        "the Observatory said")."""
+        speakers = [s for s in self.attribution.attributions(view, region)] if actors_only else []
         for entity in view.entities(region, labels):
             name = view.text[entity.start : entity.end]
-            if needs_digit and not any(ch.isdigit() for ch in name):
+            if any(s.start <= entity.start < s.end or entity.start <= s.start < entity.end for s in speakers):
                 continue
+            if needs_date and not (any(ch.isdigit() for ch in name) or any(is_calendar_word(w) for w in name.split())):
+                continue  # "this week", "recent years": no date
             if labels == PLACES and not self.collection.is_place(name):
                 continue  # the recogniser's label of one mention; the collection's says otherwise
             if _novel(name, question):
                 return True
         return False
 
-    def _near_focus(self, question: Question, view: ReportView, region: Region, labels: frozenset[str]) -> bool:
+    def _near_focus(
+        self, question: Question, view: ReportView, region: Region, labels: frozenset[str], reach: int = FOCUS_REACH
+    ) -> bool:
         words = [(m.start(), m.group(0).lower().strip(",.;:()\"'")) for m in re.finditer(r"\S+", view.words(region))]
         at = [i for i, (_, w) in enumerate(words) if w in question.focus or w.rstrip("s") in question.focus]
         for entity in view.entities(region, labels):
             if not _novel(view.text[entity.start : entity.end], question):
                 continue
             i = next((k for k, (s, _) in enumerate(words) if region.start + s >= entity.start), len(words))
-            if any(abs(i - a) <= FOCUS_REACH for a in at):
+            if any(abs(i - a) <= reach for a in at):
                 return True
         return False
 
@@ -205,31 +250,39 @@ class KindCheck:
 
     @staticmethod
     def _says_responsibility(text: str) -> bool:
-        return phrases.has(asking.RESPONSIBILITY, text) or phrases.has(("claimed",), text)
+        """"claimed responsibility", "claimed the attack": not "claimed the lives of"."""
+        if phrases.has(asking.RESPONSIBILITY, text):
+            return True
+        words = [w.lower().strip(",.;:") for w in text.split()]
+        return any(w.startswith("claim") and any(a in ATTACKS for a in words[i + 1 : i + 5]) for i, w in enumerate(words))
 
     @staticmethod
     def _offers_reason(text: str, question: Question) -> bool:
         """A cause the question does not already say: words after "because" (or before
         "caused") that are new to it, or a fault named."""
-        words = text.split()
-        lowered = [w.lower().strip(",.;:") for w in words]
+        lowered = [w.lower().strip(",.;:") for w in text.split()]
         asked = question.terms
         for match in phrases.find_all(CAUSE_BEFORE_EFFECT, text):
             after = text[match.end() :].split()[:CAUSE_REACH]
-            if term_set(" ".join(after)) - asked:
+            if len(term_set(" ".join(after)) - asked) >= NEW_CAUSE_WORDS:
                 return True
         for match in phrases.find_all(EFFECT_BEFORE_CAUSE, text):
             before = text[: match.start()].split()[-CAUSE_REACH:]
-            if term_set(" ".join(before)) - asked:
+            if len(term_set(" ".join(before)) - asked) >= NEW_CAUSE_WORDS:
                 return True
-        return any(w in FAULT_WORDS and w not in question.text.lower() for w in lowered)
+        return any(w in FAULT_WORDS and not term_set(w) & asked for w in lowered)
+
+
+def identifiers(text: str) -> list[str]:
+    """Identifiers name things too: a host "db4", a setting "max_connections", "MD5"."""
+    found = []
+    for word in text.split():
+        word = word.strip(",.;:()\"'`")
+        has_digit, has_alpha = any(c.isdigit() for c in word), any(c.isalpha() for c in word)
+        if (has_digit and has_alpha) or ("_" in word and has_alpha):
+            found.append(word)
+    return found
 
 
 def _has_identifier(text: str, question: Question) -> bool:
-    """Identifiers name things too: a host "db4", a setting "max_connections"."""
-    for word in text.split():
-        word = word.strip(",.;:()\"'")
-        has_digit, has_alpha = any(c.isdigit() for c in word), any(c.isalpha() for c in word)
-        if ((has_digit and has_alpha) or ("_" in word and has_alpha)) and not word[:1].isupper() and _novel(word, question):
-            return True
-    return False
+    return any(_novel(word, question) for word in identifiers(text))

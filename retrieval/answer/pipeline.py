@@ -41,12 +41,9 @@ def _quiet(_: str) -> None:
 
 
 def without_dates(question: Question) -> Question:
-    """The question asked again of reports from any date: its filter without the dates,
-    its dates no longer pinning the incident."""
-    incident = replace(
-        question.incident, dates=None, numbers=question.incident.numbers - question.incident.date_numbers, date_numbers=frozenset()
-    )
-    return replace(question, filters=widened(question.filters), incident=incident)
+    """The question asked again of reports published at any date: its filter without the
+    dates. The dates still pin the incident: a report filed later must name them."""
+    return replace(question, filters=widened(question.filters))
 
 
 class AnswerPipeline:

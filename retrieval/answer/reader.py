@@ -21,6 +21,7 @@ from retrieval.language.dates import dates_in
 from retrieval.language.identify import non_english_language
 from retrieval.language.en import questions as asking
 from retrieval.language.en.calendar import is_calendar_word
+from retrieval.language.en.lex_attrs import like_num
 from retrieval.language.en.harm import ATTACKS, CHILDREN, KILLED, PEOPLE, WOUNDED
 from retrieval.language.en.speech import SPEECH_VERBS
 from retrieval.language.en.stop_words import STOP_WORDS
@@ -137,8 +138,9 @@ def wanted_kinds(text: str) -> frozenset[Kind]:
         kinds.add(Kind.SHARE)
     elif phrases.has(("how much",), lowered) and phrases.has(asking.MONEY, lowered):
         kinds.add(Kind.MONEY)
-    elif phrases.has(asking.COUNT, lowered) or _asks_measure(lowered):
-        kinds.add(Kind.COUNT)
+    elif phrases.has(asking.COUNT, lowered) or _asks_measure(lowered) or focus_of(text) & asking.MEASURE_WORDS:
+        # "What was the total dollar amount": an amount of money; "what exact value": a number
+        kinds.add(Kind.MONEY if any(w in asking.CURRENCY_WORDS for w in re.findall(r"\w+", lowered)) else Kind.COUNT)
     if phrases.has(asking.TIME_OF_DAY, lowered):
         kinds.add(Kind.TIME_OF_DAY)
     elif phrases.has(asking.DATE, opening):
@@ -150,9 +152,11 @@ def wanted_kinds(text: str) -> frozenset[Kind]:
         kinds.add(Kind.SPEAKER)
     elif phrases.has(("who", "whom", "whose"), opening):
         kinds |= {Kind.PERSON, Kind.ORGANISATION}  # "Who analysed ...": a person or a body
-    focus = focus_of(text)
+    focus = focus_of(text) - asking.MEASURE_WORDS
     if focus & asking.PERSON_NOUNS:
-        kinds.add(Kind.PERSON)
+        # "the name of the bomber" wants a name; "which official", "which victim" may be
+        # answered by a description ("a pregnant woman") as well.
+        kinds.add(Kind.PERSON if phrases.has(("name of", "names of"), lowered) else Kind.NAME)
     elif focus & asking.ORGANISATION_NOUNS and Kind.SPEAKER not in kinds:
         kinds.add(Kind.ORGANISATION)
     elif focus & asking.PLACE_NOUNS:
@@ -210,8 +214,8 @@ def counted_of(text: str) -> Counted | None:
     for i in range(len(words) - 1):
         if words[i] == "how" and words[i + 1] == "many":
             rest = words[i + 2 :]
-            while rest and rest[0] in ("of", "the", "more", "other"):
-                rest = rest[1:]
+            while rest and (rest[0] in ("of", "the", "more", "other") or like_num(rest[0])):
+                rest = rest[1:]  # "how many of the 14 residents"
             for word in rest:
                 if word in STOP_WORDS or word == "?" or term_set(word) & (_KILLED | _WOUNDED) or word in SPEECH_VERBS:
                     break
@@ -278,9 +282,9 @@ def focus_of(text: str) -> frozenset[str]:
     for i, word in enumerate(lowered):
         if word in ("which", "what") or (word == "name" and i + 1 < len(lowered) and lowered[i + 1] == "of"):
             found = []
-            for following in lowered[i + 1 : i + 1 + MAX_FOCUS_WORDS + 2]:
-                if following in ("of", "the", "a", "an") and not found:
-                    continue
+            for following in lowered[i + 1 : i + 1 + MAX_FOCUS_WORDS + 3]:
+                if (following in ("of", "the", "a", "an") or like_num(following)) and not found:
+                    continue  # "the names of the two suicide bombers"
                 if following in STOP_WORDS or following in SPEECH_VERBS or following == "?":
                     break
                 found.append(following)

@@ -17,10 +17,10 @@ from functools import lru_cache
 from text_to_num import text2num
 
 from retrieval.language.en.calendar import is_calendar_word
-from retrieval.language.en.lex_attrs import FIGURE_QUALIFIERS, NUMBER_WORDS, SCALES, VAGUE_COUNTS
+from retrieval.language.en.lex_attrs import FIGURE_QUALIFIERS, NUMBER_WORDS, ROUGH_COUNTS, SCALES
 
 _WORDS = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
-_VAGUE = "|".join(sorted((v for v in VAGUE_COUNTS if " " not in v), key=len, reverse=True))
+_VAGUE = "|".join(sorted((v for v in ROUGH_COUNTS if " " not in v), key=len, reverse=True))
 # A number in digits (thousands separators and decimals kept; an ISO date or a clock time
 # is one token, so its parts are no figures), a run of number words, or a vague count.
 _FIGURE = re.compile(
@@ -39,7 +39,7 @@ class Number:
     start: int  # where the figure starts in the text, its qualifier included
     end: int
     text: str  # as written: "at least 22", "Fifty nine", "1,200"
-    value: float | None  # None for a vague count ("dozens")
+    value: float | None  # None for a rough count ("dozens")
     qualifier: str | None  # "at least", "up to", ...
     kind: str  # "count", "money", "year", "date", "time", "ordinal", "identifier" or "vague"
     unit: str | None  # the word right after it, lower-cased: what it counts ("people", "hours")

@@ -29,7 +29,7 @@ from retrieval.answer.attribution import Attribution
 from retrieval.answer.collection import Collection
 from retrieval.answer.draft import Draft, DraftClaim
 from retrieval.answer.incident import DAYS_AFTER, IncidentScope
-from retrieval.answer.kinds import KindCheck, counted_figures
+from retrieval.answer.kinds import KindCheck, counted_figures, identifiers
 from retrieval.answer.question import STRICT_KINDS, Intent, Kind, Question
 from retrieval.answer.report import Region, ReportView
 from retrieval.answer.windows import Reading, Window
@@ -55,7 +55,7 @@ from retrieval.language.terms import term_set
 # must contain this share of the question's names, numbers and dates, or the composer
 # declines.
 MIN_SCORE = 0.5
-MIN_ANCHOR_COVERAGE = 0.8
+MIN_ANCHOR_COVERAGE = 0.6
 SIMILARITY_WEIGHT = 0.7  # span score: this much embedding similarity, the rest term coverage
 TYPE_MISS = 0.75  # a span with nothing of the wanted kind scores this much
 TYPE_HIT = 1.1  # and one with it this much
@@ -238,7 +238,9 @@ class ExtractiveComposer:
     def _name_near_focus(self, question: Question, view: ReportView, span: Span) -> bool:
         """Whether a name the question lacks is written within reach of the noun a "which"
         question asks about ("minister Omar al-Fenn", "the Green Mosque")."""
-        words = [(m.start(), m.group(0).lower().strip(",.;:()\"'")) for m in re.finditer(r"\S+", span.text)]
+        words = [(m.start(), m.group(0).lower().strip(",.;:()\"'`")) for m in re.finditer(r"\S+", span.text)]
+        if any(w.startswith(f) and w != f for w in identifiers(span.text.lower()) for f in question.focus):
+            return True  # an identifier named after the noun asked for: "shard4" for "which shard"
         at = [i for i, (_, w) in enumerate(words) if w in question.focus or w.rstrip("s") in question.focus]
         if not at:
             return False

@@ -21,7 +21,7 @@ from retrieval.language.dates import day
 from retrieval.language.en import questions as asking
 from retrieval.language.en.answers import OPENERS
 from retrieval.language.en.calendar import is_calendar_word
-from retrieval.language.en.lex_attrs import VAGUE_COUNTS
+from retrieval.language.en.lex_attrs import VAGUE_COUNTS  # a claim of "several" needs its report to say it
 from retrieval.language.en.speech import ATTRIBUTION_PHRASES
 from retrieval.language.en.stop_words import STOP_WORDS
 from retrieval.language.names import JOINERS, acronyms_spelled_out, initials, key_words, runs, written_in

@@ -8,8 +8,10 @@ NUMBER_WORDS = (
     "hundred", "thousand", "million", "billion",
 )
 SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
-# Quantities without a number: they count, but give no figure to compare.
-VAGUE_COUNTS = ("dozens", "hundreds", "thousands", "scores", "several", "many", "a few", "a dozen")
+# Quantities without a number: rough counts are figures a report gives ("dozens of
+# injuries"); the others say there were some, not how many.
+ROUGH_COUNTS = ("dozens", "hundreds", "thousands", "scores", "a dozen")
+VAGUE_COUNTS = (*ROUGH_COUNTS, "several", "many", "a few")
 # What a report puts before a figure to bound it: part of the figure ("up to 48" is not 48).
 FIGURE_QUALIFIERS = (
     "at least", "up to", "more than", "over", "nearly", "almost", "about", "around", "some",

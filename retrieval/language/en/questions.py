@@ -46,7 +46,7 @@ ASKING_WORDS = frozenset(
     """.split()
 )
 # Nouns that make "what was the X" ask for a figure ("the peak", "the total").
-MEASURE_WORDS = frozenset("peak total maximum minimum average rate size amount number count level speed volume".split())
+MEASURE_WORDS = frozenset("peak total maximum minimum average rate size amount number count level speed volume value".split())
 # Words that ask who claimed responsibility: the answer must say so, not only name a group.
 RESPONSIBILITY = ("responsibility", "responsible", "claimed the attack", "claimed the bombing", "claimed responsibility")
 # Units of time a duration is given in.

@@ -39,7 +39,8 @@ TITLES = frozenset(
     """
     head director deputy spokesman spokeswoman spokesperson chief leader minister official commander
     researcher president chairman governor ambassador envoy founder secretary general coordinator
-    colonel col general gen major lieutenant captain sheikh dr mr mrs ms
+    colonel col general gen major lieutenant captain sheikh dr mr mrs ms member activist resident witness
+    correspondent reporter journalist doctor
     """.split()
 )
 # Pronouns that stand for a speaker named before ("he told AFP").
