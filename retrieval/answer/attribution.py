@@ -44,6 +44,7 @@ PRONOUN_REACH = 600  # how far back a "he said" looks for the person it stands f
 TITLE_REACH = 14  # words between a name and its verb ("X, deputy director of ..., said")
 LOWER_IN_TITLE = 4  # lower-case words a title between a name and its verb may have
 ROLE_MODIFIERS = 4  # "a senior military source": words before a role noun
+ROLE_PLACE_WORDS = 5  # "a source in Salamiyeh National Hospital": words after it
 APPOSITION_GAP = 3  # words between a name and the role that describes it ("X, a monitoring group")
 ANALYSED_REPORTS = 512  # reports whose attributions are kept read
 NAMED_NEXT_CHARS = 400  # how far after "a monitor said" the monitor is looked for by name
@@ -264,6 +265,16 @@ class Attribution:
             if found and found[-1].anonymous and view.text[found[-1].end : start].strip().lower() == "and":
                 start = found.pop().start  # "a medical source and witnesses"
             end = token.start + len(token.word.rstrip(".,;:"))
+            # "a source in Salamiyeh National Hospital", "a source at Aleppo province": the
+            # place or body a role belongs to is part of how the report names the source.
+            k = i + 1
+            if not token.ends_sentence and k + 1 < len(tokens) and tokens[k].plain in ("in", "at", "from", "of") and tokens[k + 1].word[:1].isupper():
+                k += 1
+                while k < len(tokens) and k - i <= ROLE_PLACE_WORDS and (tokens[k].word[:1].isupper() or tokens[k].plain in ("province", "hospital", "city")):
+                    end = tokens[k].start + len(tokens[k].word.rstrip(".,;:"))
+                    if tokens[k].ends_sentence:
+                        break
+                    k += 1
             named = any(w[:1].isupper() and "-" not in w and w.lower() not in _DETERMINERS for w in view.text[start:end].split())
             found.append(Speaker(view.text[start:end], start, end, anonymous=not named))
         return found
@@ -562,7 +573,7 @@ def _apposed_roles(text: str, names: list[Speaker], roles: list[Speaker]) -> lis
     merged: dict[int, Speaker] = {}
     for role in roles:
         owner = next(
-            (n for n in names if not n.person and n.start < role.start <= n.end + 1 and role.end > n.end), None
+            (n for n in names if n.organisation and n.start < role.start <= n.end + 1 and role.end > n.end), None
         )
         if owner is None:
             kept.append(role)

@@ -44,6 +44,8 @@ from retrieval.index.spans import (
     trim_fragment_start,
 )
 from retrieval.language.dates import DateRange
+from retrieval.language import phrases
+from retrieval.language.en.harm import CUMULATIVE
 from retrieval.language.en.questions import ASKING_WORDS
 from retrieval.language.names import acronyms_spelled_out, written_in
 from retrieval.language.numbers import number_values
@@ -74,6 +76,7 @@ MAX_FIGURES = 12
 # A report gives a second or third figure when someone else gives it ("IS said 40 had
 # been killed"; "the Observatory gave a lower toll of 31").
 FIGURES_PER_REPORT = 3
+SECOND_FIGURE_RATIO = 0.8  # and scores this close to the report's first
 # A timeline quotes the events scoring this close to the best, up to MAX_EVENTS, at most
 # EVENTS_PER_REPORT from one report.
 EVENT_SCORE_RATIO = 0.7
@@ -82,6 +85,7 @@ MAX_EVENTS = 8
 EVENTS_PER_REPORT = 3
 MAX_MERGED_CHARS = 400  # two sentences of one report close together are quoted as one span
 ATTRIBUTED = 24  # the best spans whose sources are read (a "who said" question needs them)
+TYPED = 60  # the best spans checked for the kind of answer asked
 FOCUS_REACH = 6  # words between the noun a "which" question asks about and the name that answers
 TAIL_WORDS = 8  # an attribution right after a quote ("... according to SOHR") is quoted with it
 
@@ -154,6 +158,14 @@ class ExtractiveComposer:
             scored += self._score_window(question, window, reading.question_vector, weights, total)
         scored.sort(key=lambda c: c.score, reverse=True)
         views = {w.n: ReportView(w.report) for w in reading.windows}
+        strict = question.kinds & STRICT_KINDS
+        for rank, c in enumerate(scored):
+            # The answer-type check reads entities and attributions: only the spans that
+            # could win are read; the rest cannot rise past them without it.
+            if question.kinds:
+                c.offered = self.kinds.offered(question, views[c.n], Region(c.span.start, c.span.end)) if rank < TYPED else frozenset()
+                c.score *= TYPE_HIT if c.offered else TYPE_MISS
+            c.offers_strict = not strict or bool(c.offered & strict)
         if Intent.WHO is question.intent or Kind.SPEAKER in question.kinds:
             for c in scored[:ATTRIBUTED]:
                 speaker = self.attribution.speaker(views[c.n], c.span.start, c.span.end)
@@ -193,18 +205,12 @@ class ExtractiveComposer:
             span = Span(start, end, text[start:end])
             coverage = sum(w for t, w in weights.items() if t in terms_of[index]) / total
             score = SIMILARITY_WEIGHT * similarity + (1 - SIMILARITY_WEIGHT) * coverage
-            offered = self.kinds.offered(question, view, Region(start, end)) if question.kinds else frozenset()
-            if question.kinds:
-                score *= TYPE_HIT if offered else TYPE_MISS
             if has_furniture(span.text):
                 score *= FURNITURE
             if is_headline(span.text):
                 score *= HEADLINE
             score += 0.02 / window.n  # earlier-ranked reports win ties
-            strict = question.kinds & STRICT_KINDS
-            found.append(
-                Candidate(window.n, span, score, anchor_coverage, offered, not strict or bool(offered & strict), similarity)
-            )
+            found.append(Candidate(window.n, span, score, anchor_coverage, frozenset(), True, similarity))
         return found
 
     def _anchor_coverage(self, question: Question, view: ReportView) -> float:
@@ -316,8 +322,12 @@ class ExtractiveComposer:
             figures = {n.value for n in counted_figures(candidate.span.text, question)} if question.counted else {0.0}
             if not figures or self.incidents.outside(scope, view, Region(candidate.span.start, candidate.span.end)):
                 continue
+            if self._cumulative(question, candidate):
+                continue
             same = [c for c in chosen if c.n == candidate.n]
             if same:
+                if candidate.score < SECOND_FIGURE_RATIO * max(c.score for c in same):
+                    continue
                 given = {n.value for c in same for n in counted_figures(c.span.text, question)}
                 overlapping = any(c.span.start < candidate.span.end and candidate.span.start < c.span.end for c in same)
                 if len(same) >= FIGURES_PER_REPORT or overlapping or figures <= given:
@@ -334,6 +344,13 @@ class ExtractiveComposer:
                 speakers[candidate.n] = [speaker.name if speaker else None]
             chosen.append(candidate)
         return chosen or [best]
+
+    @staticmethod
+    def _cumulative(question: Question, candidate: Candidate) -> bool:
+        """A running total ("since Saturday at least 68 civilians have been killed") is
+        no figure of one incident, unless the question asks for one ("since the offensive
+        began")."""
+        return phrases.has(CUMULATIVE, candidate.span.text) and not phrases.has(CUMULATIVE, question.text)
 
     def _credited_instead(
         self, question: Question, view: ReportView, candidate: Candidate, relevant: list[Candidate], figures: set

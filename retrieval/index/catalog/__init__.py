@@ -13,6 +13,8 @@ as pending first, so whatever a killed ingest left behind is swept.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -54,6 +56,9 @@ __all__ = [
 ]
 
 
+CACHED_REPORTS = 256  # stored reports kept read for the answer step
+
+
 @dataclass(frozen=True)
 class CatalogCounts:
     reports: int
@@ -81,6 +86,9 @@ class Catalog:
         self.copies = CopyStore(self.database)
         self.pending = PendingStore(self.database)
         self.rebuilding = RebuildStore(self.database)
+        self._cached: OrderedDict[str, StoredReport] = OrderedDict()
+        self._cached_generation = -1
+        self._cache_lock = threading.Lock()
         self.removed = RemovedStore(self.database)
 
     def get_meta(self, key: str) -> str | None:
@@ -163,9 +171,31 @@ class Catalog:
     # reads that span tables -------------------------------------------------------
 
     def stored_reports(self, doc_ids: list[str]) -> dict[str, StoredReport]:
-        """Reports with their quotable spans and span vectors, for the answer step."""
+        """Reports with their quotable spans, span vectors and entities, for the answer
+        step; the same reports come back question after question, so they are kept
+        (until the catalog changes)."""
         if not doc_ids:
             return {}
+        generation = self.database.generation
+        with self._cache_lock:
+            if generation != self._cached_generation:
+                self._cached.clear()
+                self._cached_generation = generation
+            found = {d: self._cached[d] for d in doc_ids if d in self._cached}
+            for d in found:
+                self._cached.move_to_end(d)
+        missing = [d for d in doc_ids if d not in found]
+        if missing:
+            loaded = self._load_reports(missing)
+            with self._cache_lock:
+                for d, report in loaded.items():
+                    self._cached[d] = report
+                while len(self._cached) > CACHED_REPORTS:
+                    self._cached.popitem(last=False)
+            found.update(loaded)
+        return found
+
+    def _load_reports(self, doc_ids: list[str]) -> dict[str, StoredReport]:
         passages = self.passages.positions(doc_ids)
         spans = self.spans.of(doc_ids)
         entities = self.entities.of(doc_ids)

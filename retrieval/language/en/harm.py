@@ -11,3 +11,6 @@ ATTACKS = ("attack", "attacks", "bomb", "bombs", "bombing", "bombings", "blast",
 # Words that give a toll: a number said to be the toll counts the dead ("the death toll
 # rose to 21"), whatever words stand next to it.
 TOLL_WORDS = ("toll", "tally")
+# Words that make a toll a running total over days or a whole war ("since Saturday at
+# least 68 civilians have been killed", "so far this year"), not one incident's.
+CUMULATIVE = ("since", "so far", "in total", "a total of", "over the past", "overall", "in all", "to date", "this year", "since the start")

@@ -23,7 +23,7 @@ SOURCE_ROLES = frozenset(
     ministry agency media medics doctors doctor rescuers rescuer paramedics correspondent correspondents
     reporter reporters observatory group groups statement government service department office
     hospital commander commanders fighters militants network television tv radio channel newspaper
-    daily press outlet outlets agencies
+    daily press outlet outlets agencies reports
     """.split()
 )
 # Role nouns that name an organisation rather than a person: "a monitor said ... the Syrian
