@@ -35,8 +35,9 @@ class Scope:
 
     def describe(self) -> str:
         parts = []
-        if self.places:
-            parts.append(", ".join(self.places))
+        if self.places:  # "western Aleppo" says "Aleppo" already
+            places = [p for p in self.places if not any(p != other and written_in(p, other) for other in self.places)]
+            parts.append(", ".join(places))
         if self.dates is not None and self.dates.year_known:
             start, end = self.dates.start, self.dates.end
             whole_month = start.day == 1 and (end + datetime.timedelta(days=1)).day == 1 and (start.year, start.month) == (end.year, end.month)
@@ -61,7 +62,9 @@ class IncidentScope:
             published = view.published
             dates = DateRange(published.start - datetime.timedelta(days=DAYS_AFTER), published.end)
         elif dates is None:
-            dates = self._sentence_date(view, view.lead(), None)
+            # An undated report (a page saved without its date) names the incident's day
+            # in its lead, or else in the first sentence that gives a day and month.
+            dates = self._sentence_date(view, view.lead(), None) or self._sentence_date(view, Region(0, len(view.text)), None)
         if not places:
             places = tuple(self._places(view, region)) or tuple(self._places(view, view.lead()))[:1]
         return Scope(tuple(places), dates)

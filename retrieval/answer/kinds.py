@@ -22,7 +22,7 @@ from retrieval.index.entities import DATES, NAMED, PLACES, SPEAKERS
 from retrieval.language import phrases
 from retrieval.language.en import questions as asking
 from retrieval.language.en.causation import CAUSE_BEFORE_EFFECT, EFFECT_BEFORE_CAUSE, FAULT_WORDS
-from retrieval.language.en.harm import ATTACKS, KILLED, TOLL_WORDS, WOUNDED
+from retrieval.language.en.harm import ATTACKS, KILLED, PEOPLE, TOLL_WORDS, WOUNDED
 from retrieval.language.en.calendar import is_calendar_word
 from retrieval.language.en.places import PLACE_PREPOSITIONS
 from retrieval.language.names import runs, written_in
@@ -38,16 +38,18 @@ CAUSE_REACH = 10  # words read on the cause's side of "because" or "caused"
 NEW_CAUSE_WORDS = 2  # content words there the question does not have: a cause, not a restatement
 _KILLED = term_set(" ".join(KILLED))
 _WOUNDED = term_set(" ".join(WOUNDED))
+_PEOPLE = term_set(" ".join(PEOPLE))
 
 
 def _novel(value: str, question: Question) -> bool:
     return not written_in(value, question.text)
 
 
-def counts_the_dead(words: list[str], at: int, reach: int = 8) -> bool:
-    """Whether the number words[at] counts the dead (the first word of harm about it is a
-    death): no answer to how many were wounded."""
-    for word in reversed(words[max(0, at - 2) : at]):
+def counts_the_dead(words: list[str], at: int, reach: int = 8, first: int | None = None) -> bool:
+    """Whether the number words[at] (begun at words[first]: "more than 60") counts the
+    dead (the first word of harm about it is a death): no answer to how many were wounded."""
+    first = at if first is None else first
+    for word in reversed(words[max(0, first - 2) : first]):
         stems = term_set(word)
         if stems & _KILLED:
             return True
@@ -64,11 +66,13 @@ def counts_the_dead(words: list[str], at: int, reach: int = 8) -> bool:
     return False
 
 
-def counts_the_wounded(words: list[str], at: int, reach: int = 8) -> bool:
-    """Whether the number words[at] counts the wounded: a word of harm just before it
-    ("killing 32 people", "wounding 100"), else the first one after it ("32 killed and
-    100 wounded" | "About 100 people were wounded"), before the next number."""
-    for word in reversed(words[max(0, at - 2) : at]):
+def counts_the_wounded(words: list[str], at: int, reach: int = 8, first: int | None = None) -> bool:
+    """Whether the number words[at] (begun at words[first]) counts the wounded: a word of
+    harm just before it ("killing 32 people", "wounding more than 100"), else the first one
+    after it ("32 killed and 100 wounded" | "About 100 people were wounded"), before the
+    next number."""
+    first = at if first is None else first
+    for word in reversed(words[max(0, first - 2) : first]):
         stems = term_set(word)
         if stems & _KILLED:
             return False
@@ -101,7 +105,8 @@ def counted_figures(text: str, question: Question) -> list[Number]:
     """The figures of text that count what the question counts: "17 children" for "how
     many children"; people counted loosely ("two killed and five others wounded"); a toll
     of the dead never by a count of the wounded; a year, a date or the question's own
-    figure never."""
+    figure never. Where a sentence counts the asked group itself ("48 people including
+    17 children"), only that count answers "how many children"."""
     counted = question.counted
     asked = {value_key(n.value) for n in numbers_in(question.text) if n.value is not None}
     words = text.split()
@@ -110,7 +115,7 @@ def counted_figures(text: str, question: Question) -> list[Number]:
         at = text.index(word, at)
         starts.append(at)
         at += len(word)
-    found, tolls = [], []
+    found, tolls, direct = [], [], []
     for number in numbers_in(text):
         if not number.is_figure or (number.value is not None and value_key(number.value) in asked):
             continue
@@ -123,21 +128,27 @@ def counted_figures(text: str, question: Question) -> list[Number]:
             found.append(number)
             continue
         index = max(0, sum(1 for s in starts if s <= number.end - 1) - 1)
-        if counted.harm == "killed" and counts_the_wounded(words, index):
+        first = max(0, sum(1 for s in starts if s <= number.start) - 1)
+        if counted.harm == "killed" and counts_the_wounded(words, index, first=first):
             continue
-        if counted.harm == "wounded" and counts_the_dead(words, index):
+        if counted.harm == "wounded" and counts_the_dead(words, index, first=first):
             continue
         if counted.of_people and counted.harm != "wounded" and _toll_before(words, index):
             tolls.append(number)  # "the death toll ... rose to 21": the toll, whatever follows
             continue
         if question.units and (number.unit or "") not in question.units:
             continue
+        after = term_set(" ".join(words[index + 1 : index + 1 + THING_REACH])) & counted.terms
+        if after:
+            direct.append(number)
         if counted.of_people:
             window = " ".join(words[max(0, index - PEOPLE_REACH[0]) : index + PEOPLE_REACH[1] + 1])
         else:
             window = " ".join(words[index + 1 : index + 1 + THING_REACH])
         if term_set(window) & counted.terms:
             found.append(number)
+    if direct and counted is not None and counted.of_people and not counted.terms & _PEOPLE:
+        return direct  # a subgroup (children, women) is counted by its own number only
     return tolls + found
 
 

@@ -25,6 +25,7 @@ from retrieval.answer.timeline import date_of
 from retrieval.answer.types import Answer, Citation, Claim, Dropped, Event, Figure
 from retrieval.answer.verify import Verified, VerifiedClaim, best_support
 from retrieval.answer.windows import Window
+from retrieval.language.en.speech import SPEECH_VERBS
 from retrieval.language.en.stop_words import STOP_WORDS
 from retrieval.language.numbers import figures_in, numbers_in
 
@@ -211,8 +212,10 @@ def _figure_text(text: str, number) -> str:
     noun = []
     for word in text[number.end :].split()[:2]:
         bare = word.strip(",.;:()\"'")
-        if not bare.isalpha() or not bare.islower() or bare in STOP_WORDS:
+        if not bare.isalpha() or not bare.islower() or bare in STOP_WORDS or bare in SPEECH_VERBS:
             break
+        if bare.endswith("ing") or (noun and bare.endswith("ed")):
+            break  # "15 civilians including", "60 people wounded": a verb, not what is counted
         noun.append(bare)
         if word != bare:  # punctuation ends what it counts
             break
