@@ -9,16 +9,24 @@ prose with [n] markers. What a user would notice:
   or that no report names, a citation to a report that does not hold the claim) never
   shows the lie to the user.
 
-These tests check the stand-in itself on a prompt written here."""
+The first tests check the stand-in itself on a prompt written here (fast); the last ones
+run a dozen questions through real engines on the sample index (slow)."""
 
 from __future__ import annotations
 
 import json
+import math
 import urllib.request
 
 import pytest
 
+from benchmarks.faithful_eval import FORMATS, LIE_LABELS, evaluate
 from benchmarks.faithful_model import REFUSAL, Author, FaithfulModel, find, parse_prompt
+from tests.conftest import SEED_DIR, build_settings, eval_questions
+
+# A dozen questions whose reports are all in the corpus sample, spread over the file.
+QUESTIONS = [q for q in eval_questions("factoid", "paraphrase") if q["gold_doc_ids"]][::5]
+FAITHFUL_WHOLE_AT_LEAST = 0.9  # the tolerance: one answer in ten may be changed or dropped
 
 REPORT_1 = (
     "At least 22 people were killed in a double suicide bomb attack at an army checkpoint in the central Syrian "
@@ -116,3 +124,35 @@ def test_the_server_answers_json_a_tool_call_or_prose():
         prose = post({"model": "faithful-text", "messages": messages, "response_format": schema})["message"]["content"]
         assert "[1]" in prose and not prose.startswith("{")
         assert "[1]" in post({"model": "faithful", "messages": messages})["message"]["content"]
+
+
+@pytest.fixture(scope="module")
+def measured(sample_index):
+    settings = build_settings(sample_index, SEED_DIR)
+    return evaluate(settings, QUESTIONS, formats=tuple(FORMATS))
+
+
+def failures(measured: dict, fmt: str, lie: str | None = None) -> str:
+    examples = [e for e in measured["details"][fmt]["examples"] if e.get("lie") == lie]
+    return json.dumps({"dropped reasons": measured["details"][fmt]["dropped reasons"], "examples": examples[:4]}, indent=1, default=str)[:6000]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_a_faithful_models_answers_reach_the_user_whole(measured, fmt):
+    metrics = measured[fmt]
+    assert metrics["questions the faithful model answered"] >= 8  # the sample holds the answers to most of them
+    assert metrics["faithful answers reaching the user whole"] >= FAITHFUL_WHOLE_AT_LEAST, failures(measured, fmt)
+    assert metrics["answer accuracy (answerable)"] >= FAITHFUL_WHOLE_AT_LEAST, failures(measured, fmt)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("fmt", "lie"),
+    [(fmt, lie) for fmt in FORMATS for lie in LIE_LABELS if fmt == "structured" or lie != "plant-figure-doctored"],  # prose has no quote to doctor
+)
+def test_a_planted_lie_never_reaches_the_user(measured, fmt, lie):
+    label = LIE_LABELS[lie]
+    planted, reached = measured[fmt][label], measured[fmt][f"{label} reaching the user"]
+    assert planted >= 3, f"the stand-in planted only {planted} {label}"
+    assert not math.isnan(reached) and reached == 0, failures(measured, fmt, lie)
