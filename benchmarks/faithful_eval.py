@@ -193,7 +193,7 @@ def evaluate(settings, questions: list[dict], formats=("structured", "text", "te
             examples: list[dict] = []
             faithful_text: dict[str, str] = {}
             plantable: dict[str, dict[str, bool]] = {}
-            answered = whole = answerable = correct = figure_qs = figure_ok = asked = 0
+            answered = whole = answerable = correct = figure_qs = figure_ok = figure_ceiling = asked = 0
             e = engine(name, prose_only)
             try:
                 for q in questions:
@@ -211,6 +211,7 @@ def evaluate(settings, questions: list[dict], formats=("structured", "text", "te
                     if q.get("gold_figures"):
                         figure_qs += 1
                         figure_ok += every_figure_shown(answer, q)
+                        figure_ceiling += reply is not None and reply.every_gold_figure
                     if reply is None or not reply.claims:
                         continue
                     answered += 1
@@ -237,6 +238,7 @@ def evaluate(settings, questions: list[dict], formats=("structured", "text", "te
             metrics["faithful answers reaching the user whole"] = ratio(whole, answered)
             metrics["answer accuracy (answerable)"] = ratio(correct, answerable)
             metrics["figure questions with every gold figure and its source"] = ratio(figure_ok, figure_qs)
+            metrics["figure questions whose prompt held every gold figure (the model gave them all)"] = ratio(figure_ceiling, figure_qs)
             for lie in lies:
                 if lie == "plant-figure-doctored" and fmt != "structured":
                     continue  # prose carries no quote to doctor

@@ -452,6 +452,7 @@ class Reply:
     planted: Plant | None = None
     plantable: dict[str, bool] = field(default_factory=dict)  # for a faithful reply: which lies could be planted
     prompt: Prompt | None = None
+    every_gold_figure: bool = False  # a figure question whose prompt gave the model every gold figure
 
     @property
     def refused(self) -> bool:
@@ -499,6 +500,7 @@ class Author:
         wanted |= {g["doc_id"] for q in questions for g in q.get("gold_figures", [])}
         self.gold_text = {d: bare(documents.get(d, "")) for d in wanted}
         self._attribution: str | None = None
+        self.figures_found = 0
 
     def question_for(self, asked: str) -> dict | None:
         q = self.by_text.get(norm(asked))
@@ -542,6 +544,7 @@ class Author:
     def findings(self, q: dict, prompt: Prompt) -> list[Finding]:
         found: list[Finding] = []
         self._attribution = q.get("gold_attribution")
+        self.figures_found = 0
         if q.get("gold_figures"):
             for gold in q["gold_figures"]:
                 best = None
@@ -554,6 +557,7 @@ class Author:
                             best = (rank, report, a, b)
                 if best is None:
                     continue
+                self.figures_found += 1
                 _, report, a, b = best
                 source = gold.get("source")
                 if source and find(report.text, source) is None:
@@ -623,6 +627,8 @@ class Author:
         q = self.question_for(prompt.question)
         claims = self.faithful(q, prompt) if q is not None else []
         reply = Reply(q["id"] if q else None, name, structured, claims, "", prompt=prompt)
+        if q is not None and q.get("gold_figures"):
+            reply.every_gold_figure = bool(claims) and self.figures_found == len(q["gold_figures"])
         if q is not None and claims:
             seed = zlib.crc32(f"{q['id']}|lie".encode())
             if mode == "faithful":
@@ -978,6 +984,9 @@ def write_claims(f: Finding, q: dict, prompt: Prompt, style: Style, rng: random.
         frame = "plain"
     if frame == "bullets" and not speaker and re.search(CREDIT_CUES, sentence, re.I):
         frame = "plain"  # the sentence credits someone this cannot name: no "Outlet: figure"
+    if frame == "quote" and _quotable(sentence, f.gold, speaker) is None:
+        frame = "plain"
+    tags[0] = frame
     if frame == "plain":
         body = full
     if style.paraphrase:
