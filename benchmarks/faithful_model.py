@@ -42,8 +42,8 @@ one lie it planted, so a benchmark can check what reached the user.
     with FaithfulModel(questions) as model:
         Engine(settings.model_copy(update={"llm": "openai:faithful", "llm_base_url": model.base_url}))
 
-``evaluate`` runs questions through real engines, one per mode, and returns the figures;
-``python -m benchmarks.faithful_model --index DIR`` prints them.
+``benchmarks/faithful_eval.py`` runs questions through real engines, one per mode, and
+counts what reached the user (``python -m benchmarks.faithful_eval --index DIR``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,6 @@ import random
 import re
 import threading
 import zlib
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -957,9 +956,6 @@ def _front_time(core: str, window: str) -> str:
     if m and not re.search(rf"\b(?:{REPORTING_VERBS}|according)\b", core, re.I):
         return f"{upper_first(m.group(1))}, {lower_first(core[: m.start()], window)}"
     return core
-
-
-_LOWER_STARTS = {"at", "up", "more", "some", "about", "nearly", "over", "the", "a", "an", "several", "dozens", "scores", "many", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}
 
 
 def write_claims(f: Finding, q: dict, prompt: Prompt, style: Style, rng: random.Random, first: bool, alone: bool) -> list[ModelClaim]:
