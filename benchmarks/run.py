@@ -1,6 +1,7 @@
 """Benchmark and evaluation: indexing speed against the embedding floor, query latency,
 retrieval quality, what the composers receive, and answer quality of the extractive
-composer and of a faithful model on the LLM path, over ../shared/corpus and the seed,
+composer and of a stand-in model on the LLM path (benchmarks/faithful_model.py: faithful
+answers, and the same with one planted lie), over ../shared/corpus and the seed,
 measured in one run on this machine.
 
     python -m benchmarks.run [--index DIR] [--sets NAME ...] [--skip-llm] [--details FILE]
@@ -28,7 +29,7 @@ import time
 from pathlib import Path
 
 from benchmarks import multi
-from benchmarks.faithful_model import FaithfulModel
+from benchmarks.faithful_eval import FORMATS, evaluate
 from retrieval import Engine, Settings
 from retrieval.index.embeddings import _cached_query_vector
 from retrieval.settings import PROJECT_ROOT
@@ -47,7 +48,6 @@ ANSWER_SETS = {
     "test-3.jsonl": "held out",
 }
 HELD_OUT = {name for name, role in ANSWER_SETS.items() if role == "held out"}
-PLANTED = ("plant-figure", "plant-source", "plant-citation")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -190,53 +190,6 @@ def answer_quality(engine: Engine, questions: list[dict]) -> tuple[dict[str, flo
     return metrics, rows
 
 
-def faithful_quality(engines: dict[str, Engine], model: FaithfulModel, questions: list[dict]) -> dict[str, float]:
-    """The LLM path with a perfect model: how often its answer reaches the user intact,
-    and how often a planted fabrication does."""
-    answerable = [q for q in questions if q["gold_doc_ids"]]
-    correct = unchanged = answered = 0
-    reached = {mode: 0 for mode in PLANTED}
-    planted = {mode: 0 for mode in PLANTED}
-    for q in questions:
-        answer = engines["faithful"].ask(q["question"])
-        shown = answer.text + " " + " ".join(c.quote for c in answer.citations)
-        if q["gold_doc_ids"]:
-            correct += not answer.refused and any(contains(shown, g) for g in q["gold_answers"])
-        llm_answered = not model_refused(model, q)
-        if llm_answered:
-            answered += 1
-            unchanged += answer.composer == "llm" and not answer.verification.dropped and not answer.verification.removed_markers
-        for mode in PLANTED:
-            if not llm_answered:
-                continue
-            fabricated = engines[mode].ask(q["question"])
-            what = model.planted.get(" ".join(q["question"].lower().split()))
-            if what is None:
-                continue
-            planted[mode] += 1
-            if fabricated.refused or fabricated.composer != "llm":
-                continue  # refused, or the extractive composer answered instead: nothing of the model's reached the user
-            if mode == "plant-citation":
-                title = what.split("] ", 1)[1].rsplit(" (", 1)[0]
-                reached[mode] += any(c.title == title for c in fabricated.citations) and fabricated.composer == "llm"
-            else:
-                said = fabricated.text + " " + " ".join(c.attributed_to or "" for c in fabricated.citations)
-                reached[mode] += contains(said, what)
-    metrics = {
-        "answer accuracy (answerable)": ratio(correct, len(answerable)),
-        "model answers that pass verification unchanged": ratio(unchanged, answered),
-    }
-    for mode in PLANTED:
-        metrics[f"planted {mode.split('-')[1]}s reaching the user"] = reached[mode]
-        metrics[f"planted {mode.split('-')[1]}s"] = planted[mode]
-    return metrics
-
-
-def model_refused(model: FaithfulModel, question: dict) -> bool:
-    """Whether the faithful model said the reports do not say (nothing to verify)."""
-    return model.last_answers.get(" ".join(question["question"].lower().split()), "").startswith("The reports do not say")
-
-
 def markdown(title: str, table: dict[str, dict[str, float]], digits: int = 3) -> str:
     columns = list(next(iter(table.values())))
     lines = [f"### {title}", "", "| | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
@@ -249,11 +202,16 @@ def markdown(title: str, table: dict[str, dict[str, float]], digits: int = 3) ->
 def transposed(title: str, columns: dict[str, dict[str, float]]) -> str:
     """One row per measure, one column per question set."""
     names = list(columns)
-    measures = list(next(iter(columns.values())))
+    measures = list(dict.fromkeys(m for column in columns.values() for m in column))
     lines = [f"### {title}", "", "| measure | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for measure in measures:
-        digits = 0 if measure.endswith("(ms)") or measure.startswith("planted") else 3
-        cells = ["n/a" if math.isnan(columns[n][measure]) else f"{columns[n][measure]:.{digits}f}" for n in names]
+        def cell(value) -> str:
+            if value is None or isinstance(value, float) and math.isnan(value):
+                return "n/a"
+            digits = 0 if isinstance(value, int) or measure.endswith("(ms)") or measure.startswith("planted") else 3
+            return f"{value:.{digits}f}"
+
+        cells = [cell(columns[n].get(measure)) for n in names]
         lines.append(f"| {measure} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -313,16 +271,8 @@ def main() -> None:
         print(markdown(f"Query latency over {len(queries)} queries (embedding included)", latency(engine, queries), 1))
         print(markdown(f"Retrieval quality ({sum(1 for q in questions if q['gold_doc_ids'])} answerable questions, document level)", retrieval_quality(engine, questions)))
 
-        results, faithful, details = {}, {}, []
-        model = None
-        engines = {}
-        if not args.skip_llm:
-            everything = [q for name in args.sets for q in load_questions(EVAL_DIR / name)]
-            model = FaithfulModel(everything).__enter__()
-            engines = {
-                mode: Engine(settings.model_copy(update={"llm": f"openai:{mode}", "llm_base_url": model.base_url, "llm_timeout_seconds": 60}))
-                for mode in ("faithful", *PLANTED)
-            }
+        results, details = {}, []
+        faithful: dict[str, dict[str, dict]] = {fmt: {} for fmt in FORMATS}
         for name in args.sets:
             evaluated = load_questions(EVAL_DIR / name)
             column = f"{name} ({ANSWER_SETS.get(name, 'other')}), {len(evaluated)} q"
@@ -330,8 +280,10 @@ def main() -> None:
             results[column] = metrics
             if name not in HELD_OUT:
                 details += [{"set": name, **row} for row in rows]
-            if model is not None:
-                faithful[column] = faithful_quality(engines, model, evaluated)
+            if not args.skip_llm:
+                measured = evaluate(settings, evaluated)
+                for fmt in FORMATS:
+                    faithful[fmt][column] = measured[fmt]
         print(transposed("Answers, extractive composer", results))
         print(transposed("Figures by source (extractive; multi-test is held out)", {
             f"{name}, {len(multi.load(name))} q": multi.figures_quality(engine, multi.load(name))
@@ -352,15 +304,17 @@ def main() -> None:
                   f"{ingest_seconds / (ingest_seconds - cost):.3f}\n")
         else:
             print(f"copy detection over the indexed reports: {cost:.1f} s\n")
-        if model is not None:
-            print(transposed("Answers, LLM path with a faithful model (benchmarks/faithful_model.py)", faithful))
-            model.__exit__(None, None, None)
+        if not args.skip_llm:
+            for name in ("multi-dev.jsonl",) + (() if args.studied_only else ("multi-test.jsonl",)):
+                measured = evaluate(settings, multi.load(name))
+                for fmt in FORMATS:
+                    faithful[fmt][f"{name}, {len(multi.load(name))} q"] = measured[fmt]
+            for fmt, columns in faithful.items():
+                print(transposed(f"Answers, LLM path with the stand-in model (benchmarks/faithful_model.py), {fmt}", columns))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"\npeak memory (max RSS): {peak:.0f} MB")
         if args.details:
             args.details.write_text("\n".join(json.dumps(r) for r in details) + "\n")
-        for other in engines.values():
-            other.close()
         engine.close()
 
 
