@@ -26,7 +26,29 @@ def _settings():
     try:
         return Settings()
     except ValidationError as e:
-        raise SystemExit(f"incident-bot: invalid settings:\n{e}") from e
+        problems = "; ".join(_setting_problem(error) for error in e.errors())
+        print(f"incident-bot: invalid settings: {problems}", file=sys.stderr)
+        raise SystemExit(2) from e
+
+
+def _setting_problem(error: dict) -> str:
+    """One invalid setting as its variable, the value given (unless secret) and what is wrong."""
+    name = ".".join(str(part) for part in error["loc"]).upper()
+    secret = any(word in name for word in ("TOKEN", "KEY", "SECRET"))
+    return f"{name}{'' if secret else '=' + repr(error['input'])}: {error['msg']}"
+
+
+def _model_or_extractive(settings):
+    """The settings, with LLM=extractive in place of a model that cannot work (said once
+    on stderr), and the note each answer then carries (or None)."""
+    from retrieval import LLMConfigError, check_llm_settings
+
+    try:
+        check_llm_settings(settings)
+    except LLMConfigError as e:
+        print(f"incident-bot: {e}; answering without a language model", file=sys.stderr)
+        return settings.model_copy(update={"llm": "extractive"}), f"Answered without a language model: {e}."
+    return settings, None
 
 
 def _engine(settings, rebuild: bool = False):
@@ -111,23 +133,23 @@ def _ensure_indexed(engine) -> None:
 def cmd_ask(args: argparse.Namespace) -> int:
     from retrieval import SearchFilter
 
-    settings = _settings()
+    settings, note = _model_or_extractive(_settings())
     engine = _engine(settings)
     _ensure_indexed(engine)
     where = SearchFilter(args.source, args.since, args.until)
     if args.question:
         questions = [" ".join(args.question)]
     elif sys.stdin.isatty():
-        return _console(engine, args.json, where)
+        return _console(engine, args.json, where, note)
     else:
         questions = (line.strip() for line in sys.stdin)
     for question in questions:
         if question:
-            _answer(engine, question, args.json, where)
+            _answer(engine, question, args.json, where, note)
     return 0
 
 
-def _answer(engine, question: str, as_json: bool, where) -> None:
+def _answer(engine, question: str, as_json: bool, where, note: str | None = None) -> None:
     """Print the answer to one question, or say why there is none, in the chosen format."""
     from bot.render import answer_as_text
 
@@ -140,13 +162,15 @@ def _answer(engine, question: str, as_json: bool, where) -> None:
             print(message + "\n", flush=True)
         return
     answer = engine.ask(question, where=None if where.empty else where)
+    if note:
+        answer.notes.append(note)
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
     else:
         print(answer_as_text(answer) + "\n", flush=True)
 
 
-def _console(engine, as_json: bool, where) -> int:
+def _console(engine, as_json: bool, where, note: str | None) -> int:
     """Interactive questions on a terminal until an empty line or Ctrl-D."""
     stats = engine.stats()
     print(f"{stats['reports']} reports indexed. Ask a question (empty line to quit).")
@@ -158,7 +182,7 @@ def _console(engine, as_json: bool, where) -> int:
             return 0
         if not question:
             return 0
-        _answer(engine, question, as_json, where)
+        _answer(engine, question, as_json, where, note)
 
 
 def cmd_sources(args: argparse.Namespace) -> int:

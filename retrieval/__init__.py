@@ -27,6 +27,8 @@ _EXPORTS = {
     "load_file": "retrieval.index.documents",
     "human_size": "retrieval.index.documents",
     "IndexMismatchError": "retrieval.index.catalog",
+    "LLMConfigError": "retrieval.llm_config",
+    "check_llm_settings": "retrieval.llm_config",
 }
 __all__ = sorted(_EXPORTS)
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from retrieval.index.catalog import IndexMismatchError, ReportInfo
     from retrieval.index.documents import SUPPORTED_SUFFIXES, DocumentError, Report, human_size, load_file
     from retrieval.index.report_index import IngestBusyError, IngestSummary, SearchFilter
+    from retrieval.llm_config import LLMConfigError, check_llm_settings
     from retrieval.settings import Settings
 
 
