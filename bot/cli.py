@@ -204,12 +204,14 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import run
+    from bot.app import StartupError, run
+    from retrieval import LLMConfigError
 
-    settings = _settings()
-    if settings.telegram_bot_token is None:
-        raise SystemExit("incident-bot: set TELEGRAM_BOT_TOKEN (from @BotFather) to run the bot; `incident-bot ask` works without it")
-    return run(settings)
+    try:
+        return run(_settings(), verbose=args.verbose)
+    except (StartupError, LLMConfigError) as e:
+        print(f"incident-bot: {e}", file=sys.stderr)
+        return 2
 
 
 def _iso_date(value: str) -> str:

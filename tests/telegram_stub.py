@@ -321,8 +321,10 @@ class TelegramStub:
         token: str = "123:ABC",
         bot_username: str = "incident_test_bot",
         bot_first_name: str = "Incident Test Bot",
+        port: int = 0,
     ) -> None:
         self.token = token
+        self.port = port
         self.bot_user: JSONDict = {
             "id": int(token.partition(":")[0]),
             "is_bot": True,
@@ -382,13 +384,13 @@ class TelegramStub:
         await self.stop()
 
     async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
+        """Listen on 127.0.0.1, on ``port`` (by default a free one)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("POST", "/bot{token}/{method}", self._handle_api_call)
         app.router.add_route("GET", "/file/bot{token}/{file_path:.+}", self._handle_download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self._root = f"http://{host}:{port}"
