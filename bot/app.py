@@ -1,9 +1,10 @@
 """The Telegram bot: ``incident-bot run`` starts it with ``run(settings)``.
 
-It polls the Bot API at TELEGRAM_API_BASE_URL, answers questions through the engine,
-and goes through a rate limiter that retries Telegram's flood-control errors. Read top to
-bottom: the command lists, ``build_application`` (every handler the bot has, in the
-order they are tried) and ``run``.
+It polls the Bot API at TELEGRAM_API_BASE_URL (or, with WEBHOOK_URL set, has Telegram
+post updates to its webhook), answers questions through the engine, and goes through a
+rate limiter that retries Telegram's flood-control errors. Read top to bottom: the
+command lists, ``build_application`` (every handler the bot has, in the order they are
+tried) and ``run``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import secrets
 import signal
 import time
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
@@ -209,7 +214,8 @@ def _log_progress(every_seconds: float = 10.0):
 
 
 def run(settings: Settings, verbose: bool = False) -> int:
-    """Start the bot and poll the Bot API until interrupted (Ctrl-C, SIGTERM).
+    """Start the bot and take updates until interrupted (Ctrl-C, SIGTERM): by polling the
+    Bot API, or through a webhook when WEBHOOK_URL is set.
 
     Raises LLMConfigError or StartupError (one line naming the setting and the fix) when the
     settings cannot work; a Bot API that cannot be reached is tried again until it answers.
@@ -225,7 +231,7 @@ def run(settings: Settings, verbose: bool = False) -> int:
     try:
         application = build_application(settings, engine)
         loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)  # run_polling goes on with this loop
+        asyncio.set_event_loop(loop)  # run_polling / run_webhook go on with this loop
         if not _run_until_signal(loop, _connect(application, settings.telegram_api_base_url)):
             log.info("stopped before the Bot API answered")
             loop.close()
@@ -241,7 +247,7 @@ def run(settings: Settings, verbose: bool = False) -> int:
             loop.run_until_complete(application.shutdown())
             loop.close()
             raise
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        _take_updates(application, settings)
     finally:
         engine.close()
     return 0
@@ -263,7 +269,7 @@ def _set_up_logging(token: str, verbose: bool) -> None:
 
 def _run_until_signal(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None]) -> bool:
     """Runs coroutine on loop; Ctrl-C or SIGTERM stops it cleanly (False) rather than with a
-    traceback. run_polling installs its own handlers afterwards."""
+    traceback. run_polling / run_webhook install their own handlers afterwards."""
     task = loop.create_task(coroutine)
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     with contextlib.suppress(NotImplementedError):  # event loops without signal handlers
@@ -305,3 +311,32 @@ async def _connect(application: Application, root: str) -> None:
             root, attempt, problem, delay,
         )
         await asyncio.sleep(delay)
+
+
+def _take_updates(application: Application, settings: Settings) -> None:
+    """Polls the Bot API, or with WEBHOOK_URL set, has Telegram post updates to a web server
+    on WEBHOOK_LISTEN:WEBHOOK_PORT (the path is WEBHOOK_URL's), until Ctrl-C or SIGTERM."""
+    if not settings.webhook_url:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        return
+    # Without a configured secret, a new one each start: only Telegram, told by setWebhook, knows it.
+    secret = settings.webhook_secret_token or SecretStr(secrets.token_urlsafe(32))
+    try:
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path,
+            webhook_url=settings.webhook_url,
+            secret_token=secret.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    except OSError as e:
+        raise StartupError(
+            f"cannot listen for the webhook on {settings.webhook_listen}:{settings.webhook_port} ({e.strerror or e}); "
+            "change WEBHOOK_LISTEN or WEBHOOK_PORT"
+        ) from e
+    except TelegramError as e:
+        raise StartupError(
+            f"Telegram refused WEBHOOK_URL={settings.webhook_url} ({e.message}); it must be a public https:// "
+            "address on port 443, 80, 88 or 8443 that reaches WEBHOOK_PORT"
+        ) from e

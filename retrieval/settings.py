@@ -9,6 +9,7 @@ packaged inside ``retrieval`` when installed from a wheel.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from functools import lru_cache
 from importlib.resources import files
@@ -110,6 +111,11 @@ class Settings(BaseSettings):
     bot_allowed_chat_ids: IdSet = frozenset()
     max_question_chars: int = Field(1000, ge=10)
     max_upload_bytes: int = Field(20_000_000, ge=1)
+    # Webhook mode: with webhook_url set, Telegram posts updates to it instead of being polled.
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_secret_token: SecretStr | None = None
 
     @field_validator("bot_admin_ids", "bot_allowed_chat_ids", mode="before")
     @classmethod
@@ -130,6 +136,20 @@ class Settings(BaseSettings):
         chunk = info.data.get("chunk_tokens", 128)
         if value >= chunk:
             raise ValueError(f"chunk_overlap_tokens ({value}) must be smaller than chunk_tokens ({chunk})")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(f"expected the public https:// address Telegram posts updates to, got {value!r}")
+        return value
+
+    @field_validator("webhook_secret_token")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("expected 1 to 256 characters A-Z, a-z, 0-9, _ or - (what Telegram accepts)")
         return value
 
     @field_validator("telegram_api_base_url", "chroma_url", "llm_base_url")

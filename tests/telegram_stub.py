@@ -16,13 +16,17 @@ unmodified python-telegram-bot ``Application`` polls it over real HTTP::
         [answer] = await stub.wait_for_messages(chat_id=1)
         assert answer["reply_to_message_id"] == question["message_id"]
 
-The methods are getMe, deleteWebhook, getUpdates, setMyCommands, sendMessage,
+The methods are getMe, setWebhook, deleteWebhook, getUpdates, setMyCommands, sendMessage,
 sendChatAction, editMessageText, answerCallbackQuery and getFile, plus file downloads; any
 other method gets Telegram's 404, so a new call in the bot fails the tests until it is added.
 
+Once the bot calls setWebhook, updates are POSTed to its URL (with the secret token header)
+instead of being handed out by getUpdates, and tried again until the bot's server answers
+200; unlike Telegram, the stub accepts a plain http:// URL on any port.
+
 Users act through ``send_text``, ``send_document`` and ``press_button``. What the bot did is
-recorded in ``sent``, ``edits``, ``chat_actions``, ``callback_answers``, ``commands`` and, for
-every API call including refused ones, ``calls``.
+recorded in ``sent``, ``edits``, ``chat_actions``, ``callback_answers``, ``commands``,
+``webhook`` and ``webhook_posts`` and, for every API call including refused ones, ``calls``.
 
 Like Telegram, the stub refuses HTML it can't parse, text that is empty or over 4096 UTF-16
 units once the markup is parsed, an edit that changes nothing, a second answer to a button
@@ -33,6 +37,7 @@ such as flood control.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
@@ -44,7 +49,7 @@ from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, web
 
 JSONDict = dict[str, Any]
 Params = Mapping[str, str]
@@ -54,6 +59,7 @@ MAX_MESSAGE_LENGTH = 4096
 """Telegram's limit for a message text, counted after entity parsing (in UTF-16 code units)."""
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_UPDATES_PER_CALL = 100  # getUpdates' default limit, which PTB does not change
+WEBHOOK_RETRY_SECONDS = 0.2  # before posting an update the webhook refused again
 
 # The tags Telegram's HTML parse mode accepts, and the entity each one makes.
 TAG_ENTITIES = {
@@ -348,6 +354,11 @@ class TelegramStub:
         self.calls: list[JSONDict] = []
         """Every API call in arrival order: method, params (as received), ok, error_code,
         description. Refused calls are here and nowhere else."""
+        self.webhook: JSONDict | None = None
+        """The webhook the bot set: url, secret_token and the other setWebhook parameters."""
+        self.webhook_posts: list[JSONDict] = []
+        """Every attempt to POST an update to the webhook: update (as posted), status (the
+        HTTP status, or the connection error's name)."""
 
         self._runner: web.AppRunner | None = None
         self._root: str | None = None
@@ -362,8 +373,10 @@ class TelegramStub:
         self._failures: dict[str, deque[BotApiError]] = defaultdict(deque)
         self._updates_signal = _Signal()
         self._activity_signal = _Signal()
+        self._delivery: asyncio.Task[None] | None = None
         self._methods: dict[str, Callable[[Params], Awaitable[Any]]] = {
             "getMe": self._get_me,
+            "setWebhook": self._set_webhook,
             "deleteWebhook": self._delete_webhook,
             "getUpdates": self._get_updates,
             "setMyCommands": self._set_my_commands,
@@ -394,6 +407,7 @@ class TelegramStub:
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self._root = f"http://{host}:{port}"
+        self._delivery = asyncio.create_task(self._deliver_to_webhook())
 
     async def stop(self) -> None:
         """Answer pending long polls and shut the server down."""
@@ -401,6 +415,10 @@ class TelegramStub:
             return
         self._closing = True
         self._updates_signal.notify()
+        if self._delivery is not None:
+            self._delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery
         await self._runner.cleanup()
         self._runner = None
 
@@ -664,10 +682,52 @@ class TelegramStub:
     async def _get_me(self, params: Params) -> JSONDict:
         return self.bot_user
 
-    async def _delete_webhook(self, params: Params) -> bool:
+    async def _set_webhook(self, params: Params) -> bool:
+        if not params.get("url"):
+            return await self._delete_webhook(params)
+        self.webhook = {"url": params["url"], **{k: v for k, v in params.items() if k != "url"}}
+        if _json(params, "drop_pending_updates", False):
+            self._updates.clear()
+        self._updates_signal.notify()
         return True
 
+    async def _delete_webhook(self, params: Params) -> bool:
+        self.webhook = None
+        if _json(params, "drop_pending_updates", False):
+            self._updates.clear()
+        return True
+
+    async def _deliver_to_webhook(self) -> None:
+        """While a webhook is set, POSTs each update to it in order, as Telegram does, trying
+        again until the bot's server answers 200."""
+        async with ClientSession() as session:
+            while not self._closing:
+                await self._updates_signal.wait_until(
+                    lambda: self._closing or (self.webhook is not None and bool(self._updates)), 3600
+                )
+                if self._closing or self.webhook is None or not self._updates:
+                    continue
+                update, webhook = self._updates[0], self.webhook
+                secret = webhook.get("secret_token")
+                headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+                try:
+                    async with session.post(webhook["url"], json=update, headers=headers) as response:
+                        status: int | str = response.status
+                except ClientError as error:
+                    status = type(error).__name__
+                self.webhook_posts.append({"update": update, "status": status})
+                self._activity_signal.notify()
+                if status == 200:
+                    with contextlib.suppress(ValueError):  # dropped meanwhile
+                        self._updates.remove(update)
+                else:
+                    await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
+
     async def _get_updates(self, params: Params) -> list[JSONDict]:
+        if self.webhook is not None:
+            raise BotApiError(
+                409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+            )
         offset = _json(params, "offset", 0)
         # An offset confirms the updates before it, which Telegram then forgets.
         self._updates = [u for u in self._updates if u["update_id"] >= offset]

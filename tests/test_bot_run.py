@@ -1,5 +1,5 @@
-"""`incident-bot run` as whoever deploys it sees it: a Bot API that cannot be reached or
-refuses the token, and settings that cannot work, each said in one line.
+"""`incident-bot run` as whoever deploys it sees it: webhook mode, a Bot API that cannot be
+reached or refuses the token, and settings that cannot work, each said in one line.
 
 Each test runs the real command in a subprocess against the Bot API stand-in
 (tests/telegram_stub.py) and reads its stderr as an operator would.
@@ -13,6 +13,7 @@ import shutil
 import signal
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.conftest import SEED_DIR, clean_env, cli
@@ -102,6 +103,51 @@ def bot_env(tmp_path: Path):
     return build
 
 
+# webhook mode ------------------------------------------------------------------------
+
+
+async def test_with_webhook_url_the_bot_sets_its_webhook_and_answers_what_telegram_posts(tmp_path, bot_env):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram-updates"
+    async with TelegramStub(TOKEN) as stub:
+        env = bot_env(stub.root, WEBHOOK_URL=url, WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port),
+                      WEBHOOK_SECRET_TOKEN="only-telegram-knows")
+        bot = await BotProcess.start(tmp_path, env)
+        try:
+            await stub.wait_for(lambda: stub.webhook is not None, START_SECONDS, "setWebhook")
+            question = stub.send_text(Chat(ANN.id), ANN, ALEPPO)
+            [answer] = await stub.wait_for_messages(chat_id=ANN.id, timeout=60)
+            async with aiohttp.ClientSession() as session:
+                forged = {"update_id": 1, "message": {**question, "text": "forged"}}
+                wrong_secret = {"X-Telegram-Bot-Api-Secret-Token": "guessed"}
+                async with session.post(url, json=forged, headers=wrong_secret) as response:
+                    forged_status = response.status
+        finally:
+            status = await bot.interrupt()
+
+    assert stub.webhook["url"] == url and stub.webhook["secret_token"] == "only-telegram-knows"
+    delivered = [p["update"]["message"] for p in stub.webhook_posts if p["status"] == 200]
+    assert question in delivered
+    assert not [c for c in stub.calls if c["method"] == "getUpdates"]  # nothing polled
+    assert answer["reply_to_message_id"] == question["message_id"] and "17 children" in answer["message"]["text"]
+    assert forged_status == 403
+    assert len(stub.sent) == 1  # the forged update was not answered
+    assert status == 0, bot.log
+    assert "Traceback" not in bot.log and SECRET not in bot.log and "only-telegram-knows" not in bot.log
+
+
+async def test_a_webhook_port_in_use_is_one_line_naming_the_setting(tmp_path, bot_env):
+    async with TelegramStub(TOKEN) as stub:
+        port = int(stub.root.rsplit(":", 1)[1])  # the stub itself holds it
+        env = bot_env(stub.root, WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", WEBHOOK_PORT=str(port))
+        bot = await BotProcess.start(tmp_path, env)
+        status = await bot.exit_status(timeout=START_SECONDS)
+
+    assert status == 2
+    assert "WEBHOOK_PORT" in bot.lines[-1] and f"127.0.0.1:{port}" in bot.lines[-1]
+    assert "Traceback" not in bot.log
+
+
 # a Bot API that cannot be reached or refuses the token ----------------------------------
 
 
@@ -164,6 +210,8 @@ async def test_a_refused_token_stops_with_one_line_and_status_2(tmp_path, bot_en
         ({"LLM": "anthropic:claude-3-5-haiku-latest"}, "pip install 'incident-bot[anthropic]'"),
         ({"LLM": "ollama:llama3.1"}, "pip install 'incident-bot[ollama]'"),
         ({"MAX_QUESTION_CHARS": "many"}, "MAX_QUESTION_CHARS='many'"),
+        ({"WEBHOOK_PORT": "eighty"}, "WEBHOOK_PORT='eighty'"),
+        ({"WEBHOOK_SECRET_TOKEN": "has spaces"}, "WEBHOOK_SECRET_TOKEN"),
     ],
 )
 async def test_settings_that_cannot_work_stop_the_bot_with_one_line_and_status_2(tmp_path, bot_env, settings, fix):
@@ -174,3 +222,4 @@ async def test_settings_that_cannot_work_stop_the_bot_with_one_line_and_status_2
     [line] = bot.lines
     assert line.startswith("incident-bot: ") and fix in line
     assert next(iter(settings)) in line
+    assert "has spaces" not in line  # secrets are not echoed
