@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from retrieval.index.catalog import ReportInfo
@@ -175,16 +176,26 @@ class Engine:
             log.warning("could not embed the question; ranking spans by their terms only", exc_info=True)
             return None
 
-    def ask(self, question: str, previous: list[str] | None = None, where: SearchFilter | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        previous: list[str] | None = None,
+        where: SearchFilter | None = None,
+        *,
+        progress: Callable[[str], None] | None = None,
+    ) -> Answer:
         """Answer one question; previous holds earlier questions of a follow-up thread;
         where (the command line's --source/--since/--until) overrides filters the
-        question carries ("source:Reuters", "in October 2016")."""
+        question carries ("source:Reuters", "in October 2016"); progress, if given, is
+        called with what is being done ("Searching 985 reports…", "Reading 8 reports…")."""
         from retrieval.answer.filters import read_filters
+        from retrieval.progress import StageProgress
 
         started = time.perf_counter()
         asked = read_filters(question.strip())
         applied = where if where is not None and not where.empty else asked.where
-        answer = self.chain.invoke({"question": asked.question, "previous": previous or [], "where": applied})
+        config = {"callbacks": [StageProgress(progress, self.stats()["reports"])]} if progress else None
+        answer = self.chain.invoke({"question": asked.question, "previous": previous or [], "where": applied}, config)
         if applied is not None and not applied.empty:
             answer.filters = describe_filter(applied) if applied is where else asked.description
             answer.notes.insert(0, f"Searched {answer.filters}.")
@@ -192,7 +203,7 @@ class Engine:
                 # A date in words, and no report of that period answers: reports are often
                 # dated by when they were filed or annotated, not by the event. Look further,
                 # and say so.
-                wider = self.chain.invoke({"question": asked.question, "previous": previous or [], "where": None})
+                wider = self.chain.invoke({"question": asked.question, "previous": previous or [], "where": None}, config)
                 if not wider.refused:
                     wider.notes.insert(0, f"No {answer.filters} answers this; these reports are from other dates.")
                     answer = wider

@@ -17,15 +17,19 @@ unmodified python-telegram-bot ``Application`` polls it over real HTTP::
         assert answer["reply_to_message_id"] == question["message_id"]
 
 The methods are getMe, setWebhook, deleteWebhook, getUpdates, setMyCommands, sendMessage,
-sendChatAction, editMessageText, answerCallbackQuery and getFile, plus file downloads; any
+sendMessageDraft, sendChatAction, editMessageText, answerCallbackQuery and getFile, plus
+file downloads; any
 other method gets Telegram's 404, so a new call in the bot fails the tests until it is added.
 
 Once the bot calls setWebhook, updates are POSTed to its URL (with the secret token header)
 instead of being handed out by getUpdates, and tried again until the bot's server answers
 200; unlike Telegram, the stub accepts a plain http:// URL on any port.
 
+A draft (sendMessageDraft, private chats only) is shown in its chat until the bot sends a
+message there, which replaces it: ``shown_draft(chat_id)`` is what the user sees meanwhile.
+
 Users act through ``send_text``, ``send_document`` and ``press_button``. What the bot did is
-recorded in ``sent``, ``edits``, ``chat_actions``, ``callback_answers``, ``commands``,
+recorded in ``sent``, ``drafts``, ``edits``, ``chat_actions``, ``callback_answers``, ``commands``,
 ``webhook`` and ``webhook_posts`` and, for every API call including refused ones, ``calls``.
 
 Like Telegram, the stub refuses HTML it can't parse, text that is empty or over 4096 UTF-16
@@ -342,6 +346,9 @@ class TelegramStub:
         """Every message the bot sent: chat_id, message_id, text (as sent, e.g. raw HTML),
         parse_mode, reply_to_message_id, reply_markup, and ``message``: the Message object
         returned to the bot, whose text is what the user sees."""
+        self.drafts: list[JSONDict] = []
+        """sendMessageDraft calls that succeeded: chat_id, draft_id, text (as sent), shown
+        (what the user sees of it), sent_before (how many messages ``sent`` held then)."""
         self.edits: list[JSONDict] = []
         """editMessageText calls that succeeded: chat_id, message_id, text (as sent),
         parse_mode, reply_markup, message (the edited Message)."""
@@ -374,6 +381,7 @@ class TelegramStub:
         self._updates_signal = _Signal()
         self._activity_signal = _Signal()
         self._delivery: asyncio.Task[None] | None = None
+        self._shown_drafts: dict[int, JSONDict] = {}
         self._methods: dict[str, Callable[[Params], Awaitable[Any]]] = {
             "getMe": self._get_me,
             "setWebhook": self._set_webhook,
@@ -381,6 +389,7 @@ class TelegramStub:
             "getUpdates": self._get_updates,
             "setMyCommands": self._set_my_commands,
             "sendMessage": self._send_message,
+            "sendMessageDraft": self._send_message_draft,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "answerCallbackQuery": self._answer_callback_query,
@@ -574,6 +583,10 @@ class TelegramStub:
         """
         if not await self._activity_signal.wait_until(condition, timeout):
             raise AssertionError(f"timed out after {timeout}s waiting for {description}")
+
+    def shown_draft(self, chat_id: int) -> JSONDict | None:
+        """The draft the user sees in chat_id, or None (none sent, or replaced by a message)."""
+        return self._shown_drafts.get(chat_id)
 
     def fail_next(
         self,
@@ -791,6 +804,7 @@ class TelegramStub:
         message["text"] = text
         if entities:
             message["entities"] = entities
+        self._shown_drafts.pop(state.chat["id"], None)  # the message replaces the draft
         if replied is not None:
             message["reply_to_message"] = _without_reply(replied)
         if markup:
@@ -807,6 +821,26 @@ class TelegramStub:
             }
         )
         return message
+
+    async def _send_message_draft(self, params: Params) -> bool:
+        state = self._chat(params)
+        if state.chat["type"] != "private":
+            raise _bad_request("drafts can be sent to private chats only")  # the stub's wording
+        draft_id = _json(params, "draft_id", 0)
+        if not draft_id:
+            raise _bad_request("draft_id must be non-zero")
+        # An empty text shows Telegram's "Thinking…" placeholder.
+        shown = self._visible_text(params)[0] if params.get("text") else ""
+        draft = {
+            "chat_id": state.chat["id"],
+            "draft_id": draft_id,
+            "text": params.get("text"),
+            "shown": shown,
+            "sent_before": len(self.sent),
+        }
+        self.drafts.append(draft)
+        self._shown_drafts[state.chat["id"]] = draft
+        return True
 
     async def _edit_message_text(self, params: Params) -> JSONDict:
         state = self._chat(params)
