@@ -273,10 +273,13 @@ async def ask_command(update: Update, context: BotContext) -> None:
 
 
 async def show_help(update: Update, context: BotContext) -> None:
-    """Explains what the bot knows (reports, sources, dates) and how to ask it."""
+    """Explains what the bot knows (reports, sources, dates), how to ask it, its filters and
+    commands (admins also see theirs)."""
     stats = await asyncio.to_thread(context.bot_data.engine.stats)
     in_group = update.effective_chat.type != ChatType.PRIVATE
-    await reply_html(update.effective_message, help_message(stats, context.bot.username, in_group))
+    user = update.effective_user
+    for_admin = user is not None and user.id in context.bot_data.settings.bot_admin_ids
+    await reply_html(update.effective_message, help_message(stats, context.bot.username, in_group, for_admin))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

@@ -298,6 +298,22 @@ async def test_start_and_help_say_what_the_bot_knows_and_how_to_ask(bot: Running
     assert len(bot.stub.sent) == 3  # /help@other_bot got nothing
 
 
+async def test_help_lists_every_command_and_filter_on_one_screen_and_admin_commands_for_admins(bot: RunningBot) -> None:
+    registered = {json.dumps(c["scope"], sort_keys=True): [x["command"] for x in c["commands"]] for c in bot.stub.commands}
+    everyone = registered[json.dumps({"type": "default"})]
+    admins = registered[json.dumps({"chat_id": ADMIN.id, "type": "chat"}, sort_keys=True)]
+
+    for_ann = (await bot.ask(Chat(ANN.id), ANN, "/help"))["message"]["text"]
+    for_admin = (await bot.ask(Chat(ADMIN.id), ADMIN, "/help"))["message"]["text"]
+
+    assert all(f"/{command}" in for_ann for command in everyone if command != "start")
+    assert all(f"/{command}" in for_admin for command in admins if command != "start")
+    assert not [command for command in set(admins) - set(everyone) if f"/{command}" in for_ann]
+    for text in (for_ann, for_admin):
+        assert "source:" in text and "since:" in text and "until:" in text
+        assert len(text.splitlines()) <= 20 and len(text) <= 1500  # one phone screen
+
+
 async def test_in_groups_the_bot_answers_only_what_is_addressed_to_it(bot: RunningBot) -> None:
     ops = Chat(-1001, "supergroup", "Ops")
     stub = bot.stub
