@@ -138,6 +138,12 @@ class Settings(BaseSettings):
             raise ValueError(f"chunk_overlap_tokens ({value}) must be smaller than chunk_tokens ({chunk})")
         return value
 
+    @field_validator("telegram_bot_token", "llm_api_key", "webhook_secret_token", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        # An empty line in .env (as copied from .env.example) means not set.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("webhook_url")
     @classmethod
     def _webhook_url(cls, value: str) -> str:
