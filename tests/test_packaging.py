@@ -33,22 +33,32 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = root.glob("incident_bot-*.whl")
     environment = root / "venv"
     venv.create(environment, with_pip=False)
-    packages = next(environment.glob("lib/python*/site-packages"))
-    (packages / "test-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     installed = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(environment / "bin" / "python"), "install", "--no-deps", "--quiet", str(wheel)],
         capture_output=True,
         text=True,
+        env=outside_the_checkout(),
     )
     assert installed.returncode == 0, installed.stderr
+    # Only now: pip would take the editable install found there for this wheel, and skip it.
+    packages = next(environment.glob("lib/python*/site-packages"))
+    (packages / "test-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     return environment
+
+
+def outside_the_checkout() -> dict[str, str]:
+    """The test's environment without settings, and without a PYTHONPATH that would put the
+    checkout before the wheel (the suite is often run with PYTHONPATH=<checkout>)."""
+    env = clean_env()
+    env.pop("PYTHONPATH", None)
+    return env
 
 
 def run(environment: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(environment / "bin" / "incident-bot"), *args],
         cwd=cwd,
-        env=clean_env(),
+        env=outside_the_checkout(),
         capture_output=True,
         text=True,
         timeout=300,
@@ -60,7 +70,7 @@ def test_an_installed_wheel_indexes_its_seed_and_answers_from_another_directory(
     located = subprocess.run(
         [str(installed_wheel / "bin" / "python"), "-c", "import retrieval; print(retrieval.__file__)"],
         cwd=tmp_path,
-        env=clean_env(),
+        env=outside_the_checkout(),
         capture_output=True,
         text=True,
     )
