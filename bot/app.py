@@ -1,20 +1,31 @@
 """The Telegram bot: ``incident-bot run`` starts it with ``run(settings)``.
 
-It polls the Bot API at TELEGRAM_API_BASE_URL, answers questions through the engine,
-and goes through a rate limiter that retries Telegram's flood-control errors. Read top to
-bottom: the command lists, ``build_application`` (every handler the bot has, in the
-order they are tried) and ``run``.
+It polls the Bot API at TELEGRAM_API_BASE_URL (or, with WEBHOOK_URL set, has Telegram
+post updates to its webhook), answers questions through the engine, and goes through a
+rate limiter that retries Telegram's flood-control errors. Read top to bottom: the
+command lists, ``build_application`` (every handler the bot has, in the order they are
+tried) and ``run``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
+import secrets
+import signal
 import time
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -31,11 +42,14 @@ from telegram.ext import (
 from bot import handlers
 from bot.access import is_upload_caption, mentions_bot
 from bot.state import BotData
-from retrieval import Engine, IndexMismatchError, Settings
+from retrieval import Engine, IndexMismatchError, Settings, check_llm_settings
 
 log = logging.getLogger(__name__)
 
 RATE_LIMIT_RETRIES = 3  # retries of a request Telegram answered with "retry after" (429)
+CONNECT_FIRST_WAIT_SECONDS = 1.0  # then 2, 4 ... while the Bot API cannot be reached at start
+CONNECT_LONGEST_WAIT_SECONDS = 60.0
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 PUBLIC_COMMANDS = [
     BotCommand("start", "What I know and how to ask"),
@@ -48,6 +62,23 @@ ADMIN_COMMANDS = [
     BotCommand("stats", "Reports, questions, feedback, uptime"),
     BotCommand("upload", "How to add a report (send it as a file)"),
 ]
+
+
+class StartupError(Exception):
+    """The bot cannot start as configured; the message is one line naming the setting and the fix."""
+
+
+class OneLineErrors(logging.Filter):
+    """Logs network and configuration errors (Telegram's, sockets') as one line, without
+    their traceback; ``incident-bot -v`` keeps tracebacks. Other errors are bugs: their
+    tracebacks stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, (TelegramError, OSError)):
+            record.msg, record.args = f"{record.getMessage()} ({type(error).__name__}: {error})", None
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 class RedactToken(logging.Filter):
@@ -182,34 +213,130 @@ def _log_progress(every_seconds: float = 10.0):
     return report
 
 
-def run(settings: Settings) -> int:
-    """Start the bot and poll until interrupted (Ctrl-C, SIGTERM)."""
+def run(settings: Settings, verbose: bool = False) -> int:
+    """Start the bot and take updates until interrupted (Ctrl-C, SIGTERM): by polling the
+    Bot API, or through a webhook when WEBHOOK_URL is set.
+
+    Raises LLMConfigError or StartupError (one line naming the setting and the fix) when the
+    settings cannot work; a Bot API that cannot be reached is tried again until it answers.
+    """
     if settings.telegram_bot_token is None:
-        raise ValueError("TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather")
+        raise StartupError("set TELEGRAM_BOT_TOKEN (from @BotFather) to run the bot; `incident-bot ask` works without it")
+    check_llm_settings(settings)
+    _set_up_logging(settings.telegram_bot_token.get_secret_value(), verbose)
+    try:
+        engine = Engine(settings)
+    except (IndexMismatchError, ConnectionError, ValueError) as e:
+        raise StartupError(str(e)) from e
+    try:
+        application = build_application(settings, engine)
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)  # run_polling / run_webhook go on with this loop
+        if not _run_until_signal(loop, _connect(application, settings.telegram_api_base_url)):
+            log.info("stopped before the Bot API answered")
+            loop.close()
+            return 0
+        try:
+            if engine.stats()["reports"] == 0 or engine.is_stale():
+                log.info("indexing %s", settings.documents_dir)
+                summary = engine.ingest(progress=_log_progress())
+                log.info("indexed %s: %s", settings.documents_dir, summary.line())
+                for error in summary.errors:
+                    log.warning("skipped: %s", error)
+        except BaseException:
+            loop.run_until_complete(application.shutdown())
+            loop.close()
+            raise
+        _take_updates(application, settings)
+    finally:
+        engine.close()
+    return 0
+
+
+def _set_up_logging(token: str, verbose: bool) -> None:
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    redact = RedactToken(settings.telegram_bot_token.get_secret_value())
     for handler in root.handlers:
-        handler.addFilter(redact)
+        if not verbose:
+            handler.addFilter(OneLineErrors())
+        handler.addFilter(RedactToken(token))  # after OneLineErrors, which adds the error's text
     logging.getLogger("httpx").setLevel(logging.WARNING)
     bot_log = logging.getLogger("bot")
     if bot_log.getEffectiveLevel() > logging.INFO:
         bot_log.setLevel(logging.INFO)  # one line per question and per admin action
 
+
+def _run_until_signal(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None]) -> bool:
+    """Runs coroutine on loop; Ctrl-C or SIGTERM stops it cleanly (False) rather than with a
+    traceback. run_polling / run_webhook install their own handlers afterwards."""
+    task = loop.create_task(coroutine)
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    with contextlib.suppress(NotImplementedError):  # event loops without signal handlers
+        for stop_signal in stop_signals:
+            loop.add_signal_handler(stop_signal, task.cancel)
     try:
-        engine = Engine(settings)
-    except (IndexMismatchError, ConnectionError) as e:
-        raise SystemExit(f"incident-bot: {e}") from e
-    try:
-        if engine.stats()["reports"] == 0 or engine.is_stale():
-            log.info("indexing %s", settings.documents_dir)
-            summary = engine.ingest(progress=_log_progress())
-            log.info("indexed %s: %s", settings.documents_dir, summary.line())
-            for error in summary.errors:
-                log.warning("skipped: %s", error)
-        application = build_application(settings, engine)
-        application.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+        loop.run_until_complete(task)
+        return True
+    except asyncio.CancelledError:
+        return False
     finally:
-        engine.close()
-    return 0
+        with contextlib.suppress(NotImplementedError):
+            for stop_signal in stop_signals:
+                loop.remove_signal_handler(stop_signal)
+
+
+async def _connect(application: Application, root: str) -> None:
+    """Initializes the application (getMe), trying again with exponential backoff while the
+    Bot API cannot be reached; StartupError if it refuses the token."""
+    wait = CONNECT_FIRST_WAIT_SECONDS
+    for attempt in itertools.count(1):
+        try:
+            await application.initialize()
+            return
+        except InvalidToken as e:  # its message holds the token: not repeated here
+            raise StartupError(
+                f"the Bot API at {root} refused TELEGRAM_BOT_TOKEN (getMe answered 401 or 404): copy the token "
+                "from @BotFather again, and check TELEGRAM_API_BASE_URL if you run your own Bot API server"
+            ) from e
+        except RetryAfter as e:
+            after, problem = e.retry_after, e.message
+            delay = after.total_seconds() if isinstance(after, timedelta) else float(after)
+        except NetworkError as e:  # unreachable, timed out, 5xx
+            delay, wait, problem = wait, min(wait * 2, CONNECT_LONGEST_WAIT_SECONDS), e.message
+        except TelegramError as e:
+            raise StartupError(f"the Bot API at {root} (TELEGRAM_API_BASE_URL) answered getMe with an error: {e.message}") from e
+        log.warning(
+            "cannot reach the Telegram Bot API at %s (TELEGRAM_API_BASE_URL), try %d: %s; trying again in %.0f s",
+            root, attempt, problem, delay,
+        )
+        await asyncio.sleep(delay)
+
+
+def _take_updates(application: Application, settings: Settings) -> None:
+    """Polls the Bot API, or with WEBHOOK_URL set, has Telegram post updates to a web server
+    on WEBHOOK_LISTEN:WEBHOOK_PORT (the path is WEBHOOK_URL's), until Ctrl-C or SIGTERM."""
+    if not settings.webhook_url:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        return
+    # Without a configured secret, a new one each start: only Telegram, told by setWebhook, knows it.
+    secret = settings.webhook_secret_token or SecretStr(secrets.token_urlsafe(32))
+    try:
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path,
+            webhook_url=settings.webhook_url,
+            secret_token=secret.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    except OSError as e:
+        raise StartupError(
+            f"cannot listen for the webhook on {settings.webhook_listen}:{settings.webhook_port} ({e.strerror or e}); "
+            "change WEBHOOK_LISTEN or WEBHOOK_PORT"
+        ) from e
+    except TelegramError as e:
+        raise StartupError(
+            f"Telegram refused WEBHOOK_URL={settings.webhook_url} ({e.message}); it must be a public https:// "
+            "address on port 443, 80, 88 or 8443 that reaches WEBHOOK_PORT"
+        ) from e

@@ -32,7 +32,29 @@ def _settings():
     try:
         return Settings()
     except ValidationError as e:
-        raise SystemExit(f"incident-bot: invalid settings:\n{e}") from e
+        problems = "; ".join(_setting_problem(error) for error in e.errors())
+        print(f"incident-bot: invalid settings: {problems}", file=sys.stderr)
+        raise SystemExit(2) from e
+
+
+def _setting_problem(error: dict) -> str:
+    """One invalid setting as its variable, the value given (unless secret) and what is wrong."""
+    name = ".".join(str(part) for part in error["loc"]).upper()
+    secret = any(word in name for word in ("TOKEN", "KEY", "SECRET"))
+    return f"{name}{'' if secret else '=' + repr(error['input'])}: {error['msg']}"
+
+
+def _model_or_extractive(settings):
+    """The settings, with LLM=extractive in place of a model that cannot work (said once
+    on stderr), and the note each answer then carries (or None)."""
+    from retrieval import LLMConfigError, check_llm_settings
+
+    try:
+        check_llm_settings(settings)
+    except LLMConfigError as e:
+        print(f"incident-bot: {e}; answering without a language model", file=sys.stderr)
+        return settings.model_copy(update={"llm": "extractive"}), f"Answered without a language model: {e}."
+    return settings, None
 
 
 def _engine(settings, rebuild: bool = False):
@@ -114,31 +136,34 @@ def _ensure_indexed(engine) -> None:
 def cmd_ask(args: argparse.Namespace) -> int:
     from retrieval import SearchFilter
 
-    settings = _settings()
+    settings, note = _model_or_extractive(_settings())
     engine = _engine(settings)
     _ensure_indexed(engine)
     where = SearchFilter(args.source, args.since, args.until)
     if args.question:
         if " ".join(args.question).strip():
-            _answer(engine, " ".join(args.question).strip(), args.json, where)
+            _answer(engine, " ".join(args.question).strip(), args.json, where, note)
     elif sys.stdin.isatty():
         from bot.console import HISTORY_FILE, run_console
 
         return run_console(
-            lambda question, previous: _answer(engine, question, args.json, where, previous),
+            lambda question, previous: _answer(engine, question, args.json, where, note, previous),
             engine.stats()["reports"],
             settings.data_dir / HISTORY_FILE,
         )
     else:  # batch: each answer in text follows its question, so the output reads on its own
         for question in (line.strip() for line in sys.stdin):
             if question:
-                _answer(engine, question, args.json, where, echo=not args.json)
+                _answer(engine, question, args.json, where, note, echo=not args.json)
     return 0
 
 
-def _answer(engine, question: str, as_json: bool, where, previous: list[str] | None = None, echo: bool = False) -> None:
+def _answer(
+    engine, question: str, as_json: bool, where, note: str | None = None, previous: list[str] | None = None, echo: bool = False
+) -> None:
     """Print the answer to one question (read with the previous ones of its thread), or
-    say why there is none, in the chosen format; echo prints "Q: question" first."""
+    say why there is none, in the chosen format; note (why no model answers) is added to
+    its notes; echo prints "Q: question" first."""
     from bot.render import answer_as_text
 
     if echo:
@@ -152,6 +177,8 @@ def _answer(engine, question: str, as_json: bool, where, previous: list[str] | N
             print(message + "\n", flush=True)
         return
     answer = engine.ask(question, previous=previous, where=None if where.empty else where)
+    if note:
+        answer.notes.append(note)
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
     else:
@@ -234,12 +261,14 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.app import run
+    from bot.app import StartupError, run
+    from retrieval import LLMConfigError
 
-    settings = _settings()
-    if settings.telegram_bot_token is None:
-        raise SystemExit("incident-bot: set TELEGRAM_BOT_TOKEN (from @BotFather) to run the bot; `incident-bot ask` works without it")
-    return run(settings)
+    try:
+        return run(_settings(), verbose=args.verbose)
+    except (StartupError, LLMConfigError) as e:
+        print(f"incident-bot: {e}", file=sys.stderr)
+        return 2
 
 
 def _iso_date(value: str) -> str:

@@ -4,7 +4,7 @@ handler. ``bot.app.build_application`` wires them up.
 Handlers reach the engine and the bot's state through ``context.bot_data`` (a typed
 ``bot.state.BotData``) and run every blocking call (engine, SQLite, files) in a thread
 with ``asyncio.to_thread``, so one slow answer or a long /reload never holds up other
-chats. Who may run admin commands is decided in the handler wiring (``bot.app``), not here.
+chats; the engine's progress reaches the event loop with ``call_soon_threadsafe``. Who may run admin commands is decided in the handler wiring (``bot.app``), not here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType
@@ -102,6 +102,50 @@ async def typing_shown(context: BotContext, message: Message) -> AsyncIterator[N
         done.set()
 
 
+@contextlib.asynccontextmanager
+async def progress_drafted(context: BotContext, message: Message) -> AsyncIterator[Callable[[str], None]]:
+    """Shows what the engine is doing as a draft in a private chat ("Searching 985
+    reports…"). Yields the callable the engine's thread reports to; the newest report is
+    shown. Best effort: a refused draft ends the drafts of this answer and costs nothing
+    else. The last draft has gone out when the block ends, so the answer sent next
+    replaces it."""
+    loop = asyncio.get_running_loop()
+    latest = [""]
+    changed = asyncio.Event()
+    finished = False
+    thread_id = message.message_thread_id if message.is_topic_message else None
+
+    def take(text: str) -> None:
+        if not finished:
+            latest[0] = text
+            changed.set()
+
+    def report(text: str) -> None:  # called in the engine's thread
+        loop.call_soon_threadsafe(take, text)
+
+    async def show_latest() -> None:
+        while True:
+            await changed.wait()
+            changed.clear()
+            if finished:
+                return
+            try:
+                await context.bot.send_message_draft(
+                    message.chat_id, message.message_id, escape(latest[0]), message_thread_id=thread_id
+                )
+            except TelegramError as e:  # the rate limiter has already waited out any RetryAfter
+                log.debug("could not show a draft in chat %s: %s", message.chat_id, e)
+                return
+
+    drafts = asyncio.create_task(show_latest(), name=f"drafts:{message.chat_id}:{message.message_id}")
+    try:
+        yield report
+    finally:
+        finished = True
+        changed.set()
+        await drafts
+
+
 def feedback_keyboard(answer_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[
@@ -166,9 +210,11 @@ async def answer_question(update: Update, context: BotContext, question: str) ->
     previous = list(earlier.thread) if earlier is not None else []
 
     started = time.perf_counter()
-    async with typing_shown(context, message):
+    # Drafts exist in private chats only; there they also say what is being done.
+    drafts = progress_drafted(context, message) if message.chat.type == ChatType.PRIVATE else contextlib.nullcontext()
+    async with typing_shown(context, message), drafts as progress:
         async with state.engine_slots:
-            answer = await asyncio.to_thread(engine.ask, question, previous)
+            answer = await asyncio.to_thread(engine.ask, question, previous, progress=progress)
         try:
             answer_id = await asyncio.to_thread(feedback.count_answer, answer.refused)
         except sqlite3.Error:
@@ -227,10 +273,13 @@ async def ask_command(update: Update, context: BotContext) -> None:
 
 
 async def show_help(update: Update, context: BotContext) -> None:
-    """Explains what the bot knows (reports, sources, dates) and how to ask it."""
+    """Explains what the bot knows (reports, sources, dates), how to ask it, its filters and
+    commands (admins also see theirs)."""
     stats = await asyncio.to_thread(context.bot_data.engine.stats)
     in_group = update.effective_chat.type != ChatType.PRIVATE
-    await reply_html(update.effective_message, help_message(stats, context.bot.username, in_group))
+    user = update.effective_user
+    for_admin = user is not None and user.id in context.bot_data.settings.bot_admin_ids
+    await reply_html(update.effective_message, help_message(stats, context.bot.username, in_group, for_admin))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

@@ -239,8 +239,9 @@ def describe_collection(stats: dict) -> str:
     return text
 
 
-def help_message(stats: dict, bot_username: str, in_group: bool) -> str:
-    """What /start and /help say: what the bot knows and how to ask it."""
+def help_message(stats: dict, bot_username: str, in_group: bool, for_admin: bool = False) -> str:
+    """What /start and /help say, on one screen: what the bot knows, how to ask, the
+    filters a question can carry, and every command (admin ones only for admins)."""
     mention = f"@{escape(bot_username)}"
     lines = [
         "<b>Questions about incident reports, answered with sources</b>",
@@ -263,9 +264,18 @@ def help_message(stats: dict, bot_username: str, in_group: bool) -> str:
             f"• In a group: <code>/ask your question</code> or <code>{mention} your question</code>.",
         ]
     lines += [
-        "• /sources lists the reports I have.",
+        "• Narrow it with <code>source:SANA</code>, <code>since:2016-10-01</code>, <code>until:2016-10-31</code> "
+        "or dates in words (\u201cin October 2016\u201d); /sources takes them too.",
         "• 👍 / 👎 under an answer tells the team whether it helped.",
+        "",
+        "<b>Commands</b>",
+        "/ask <i>question</i> \u2013 ask (in groups) \u00b7 /sources \u2013 list the reports \u00b7 /help \u2013 this message",
     ]
+    if for_admin:
+        lines += [
+            "<b>Admin</b>: /reload \u2013 re-index the documents folder \u00b7 /stats \u2013 usage and index size "
+            "\u00b7 /upload \u2013 how to add a report (send the file)",
+        ]
     return "\n".join(lines)
 
 

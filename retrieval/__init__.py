@@ -30,6 +30,8 @@ _EXPORTS = {
     "human_size": "retrieval.index.documents",
     "IndexMismatchError": "retrieval.index.catalog",
     "counted": "retrieval.language.plural",
+    "LLMConfigError": "retrieval.llm_config",
+    "check_llm_settings": "retrieval.llm_config",
 }
 __all__ = sorted(_EXPORTS)
 
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from retrieval.index.ingest import IngestBusyError, IngestSummary
     from retrieval.index.search import SearchFilter
     from retrieval.language.plural import counted
+    from retrieval.llm_config import LLMConfigError, check_llm_settings
     from retrieval.settings import Settings
 
 

@@ -12,6 +12,7 @@ creates nothing in whatever directory it is run from.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from functools import lru_cache
 from importlib.resources import files
@@ -119,6 +120,11 @@ class Settings(BaseSettings):
     bot_allowed_chat_ids: IdSet = frozenset()
     max_question_chars: int = Field(1000, ge=10)
     max_upload_bytes: int = Field(20_000_000, ge=1)
+    # Webhook mode: with webhook_url set, Telegram posts updates to it instead of being polled.
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_secret_token: SecretStr | None = None
 
     @field_validator("bot_admin_ids", "bot_allowed_chat_ids", mode="before")
     @classmethod
@@ -139,6 +145,26 @@ class Settings(BaseSettings):
         chunk = info.data.get("chunk_tokens", 128)
         if value >= chunk:
             raise ValueError(f"chunk_overlap_tokens ({value}) must be smaller than chunk_tokens ({chunk})")
+        return value
+
+    @field_validator("telegram_bot_token", "llm_api_key", "webhook_secret_token", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        # An empty line in .env (as copied from .env.example) means not set.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(f"expected the public https:// address Telegram posts updates to, got {value!r}")
+        return value
+
+    @field_validator("webhook_secret_token")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("expected 1 to 256 characters A-Z, a-z, 0-9, _ or - (what Telegram accepts)")
         return value
 
     @field_validator("telegram_api_base_url", "chroma_url", "llm_base_url")

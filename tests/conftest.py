@@ -46,6 +46,13 @@ SETTINGS_ENV = (
     "BOT_ALLOWED_CHAT_IDS",
     "EMBEDDINGS",
     "CHUNK_TOKENS",
+    "WEBHOOK_URL",
+    "WEBHOOK_LISTEN",
+    "WEBHOOK_PORT",
+    "WEBHOOK_SECRET_TOKEN",
+    # not settings, but what LangChain's providers read
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
 )
 
 

@@ -16,13 +16,21 @@ unmodified python-telegram-bot ``Application`` polls it over real HTTP::
         [answer] = await stub.wait_for_messages(chat_id=1)
         assert answer["reply_to_message_id"] == question["message_id"]
 
-The methods are getMe, deleteWebhook, getUpdates, setMyCommands, sendMessage,
-sendChatAction, editMessageText, answerCallbackQuery and getFile, plus file downloads; any
+The methods are getMe, setWebhook, deleteWebhook, getUpdates, setMyCommands, sendMessage,
+sendMessageDraft, sendChatAction, editMessageText, answerCallbackQuery and getFile, plus
+file downloads; any
 other method gets Telegram's 404, so a new call in the bot fails the tests until it is added.
 
+Once the bot calls setWebhook, updates are POSTed to its URL (with the secret token header)
+instead of being handed out by getUpdates, and tried again until the bot's server answers
+200; unlike Telegram, the stub accepts a plain http:// URL on any port.
+
+A draft (sendMessageDraft, private chats only) is shown in its chat until the bot sends a
+message there, which replaces it: ``shown_draft(chat_id)`` is what the user sees meanwhile.
+
 Users act through ``send_text``, ``send_document`` and ``press_button``. What the bot did is
-recorded in ``sent``, ``edits``, ``chat_actions``, ``callback_answers``, ``commands`` and, for
-every API call including refused ones, ``calls``.
+recorded in ``sent``, ``drafts``, ``edits``, ``chat_actions``, ``callback_answers``, ``commands``,
+``webhook`` and ``webhook_posts`` and, for every API call including refused ones, ``calls``.
 
 Like Telegram, the stub refuses HTML it can't parse, text that is empty or over 4096 UTF-16
 units once the markup is parsed, an edit that changes nothing, a second answer to a button
@@ -33,6 +41,7 @@ such as flood control.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
@@ -44,7 +53,7 @@ from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, web
 
 JSONDict = dict[str, Any]
 Params = Mapping[str, str]
@@ -54,6 +63,7 @@ MAX_MESSAGE_LENGTH = 4096
 """Telegram's limit for a message text, counted after entity parsing (in UTF-16 code units)."""
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_UPDATES_PER_CALL = 100  # getUpdates' default limit, which PTB does not change
+WEBHOOK_RETRY_SECONDS = 0.2  # before posting an update the webhook refused again
 
 # The tags Telegram's HTML parse mode accepts, and the entity each one makes.
 TAG_ENTITIES = {
@@ -321,8 +331,10 @@ class TelegramStub:
         token: str = "123:ABC",
         bot_username: str = "incident_test_bot",
         bot_first_name: str = "Incident Test Bot",
+        port: int = 0,
     ) -> None:
         self.token = token
+        self.port = port
         self.bot_user: JSONDict = {
             "id": int(token.partition(":")[0]),
             "is_bot": True,
@@ -334,6 +346,9 @@ class TelegramStub:
         """Every message the bot sent: chat_id, message_id, text (as sent, e.g. raw HTML),
         parse_mode, reply_to_message_id, reply_markup, and ``message``: the Message object
         returned to the bot, whose text is what the user sees."""
+        self.drafts: list[JSONDict] = []
+        """sendMessageDraft calls that succeeded: chat_id, draft_id, text (as sent), shown
+        (what the user sees of it), sent_before (how many messages ``sent`` held then)."""
         self.edits: list[JSONDict] = []
         """editMessageText calls that succeeded: chat_id, message_id, text (as sent),
         parse_mode, reply_markup, message (the edited Message)."""
@@ -346,6 +361,11 @@ class TelegramStub:
         self.calls: list[JSONDict] = []
         """Every API call in arrival order: method, params (as received), ok, error_code,
         description. Refused calls are here and nowhere else."""
+        self.webhook: JSONDict | None = None
+        """The webhook the bot set: url, secret_token and the other setWebhook parameters."""
+        self.webhook_posts: list[JSONDict] = []
+        """Every attempt to POST an update to the webhook: update (as posted), status (the
+        HTTP status, or the connection error's name)."""
 
         self._runner: web.AppRunner | None = None
         self._root: str | None = None
@@ -360,12 +380,16 @@ class TelegramStub:
         self._failures: dict[str, deque[BotApiError]] = defaultdict(deque)
         self._updates_signal = _Signal()
         self._activity_signal = _Signal()
+        self._delivery: asyncio.Task[None] | None = None
+        self._shown_drafts: dict[int, JSONDict] = {}
         self._methods: dict[str, Callable[[Params], Awaitable[Any]]] = {
             "getMe": self._get_me,
+            "setWebhook": self._set_webhook,
             "deleteWebhook": self._delete_webhook,
             "getUpdates": self._get_updates,
             "setMyCommands": self._set_my_commands,
             "sendMessage": self._send_message,
+            "sendMessageDraft": self._send_message_draft,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "answerCallbackQuery": self._answer_callback_query,
@@ -382,16 +406,17 @@ class TelegramStub:
         await self.stop()
 
     async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
+        """Listen on 127.0.0.1, on ``port`` (by default a free one)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("POST", "/bot{token}/{method}", self._handle_api_call)
         app.router.add_route("GET", "/file/bot{token}/{file_path:.+}", self._handle_download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self._root = f"http://{host}:{port}"
+        self._delivery = asyncio.create_task(self._deliver_to_webhook())
 
     async def stop(self) -> None:
         """Answer pending long polls and shut the server down."""
@@ -399,6 +424,10 @@ class TelegramStub:
             return
         self._closing = True
         self._updates_signal.notify()
+        if self._delivery is not None:
+            self._delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery
         await self._runner.cleanup()
         self._runner = None
 
@@ -555,6 +584,10 @@ class TelegramStub:
         if not await self._activity_signal.wait_until(condition, timeout):
             raise AssertionError(f"timed out after {timeout}s waiting for {description}")
 
+    def shown_draft(self, chat_id: int) -> JSONDict | None:
+        """The draft the user sees in chat_id, or None (none sent, or replaced by a message)."""
+        return self._shown_drafts.get(chat_id)
+
     def fail_next(
         self,
         method: str,
@@ -662,10 +695,52 @@ class TelegramStub:
     async def _get_me(self, params: Params) -> JSONDict:
         return self.bot_user
 
-    async def _delete_webhook(self, params: Params) -> bool:
+    async def _set_webhook(self, params: Params) -> bool:
+        if not params.get("url"):
+            return await self._delete_webhook(params)
+        self.webhook = {"url": params["url"], **{k: v for k, v in params.items() if k != "url"}}
+        if _json(params, "drop_pending_updates", False):
+            self._updates.clear()
+        self._updates_signal.notify()
         return True
 
+    async def _delete_webhook(self, params: Params) -> bool:
+        self.webhook = None
+        if _json(params, "drop_pending_updates", False):
+            self._updates.clear()
+        return True
+
+    async def _deliver_to_webhook(self) -> None:
+        """While a webhook is set, POSTs each update to it in order, as Telegram does, trying
+        again until the bot's server answers 200."""
+        async with ClientSession() as session:
+            while not self._closing:
+                await self._updates_signal.wait_until(
+                    lambda: self._closing or (self.webhook is not None and bool(self._updates)), 3600
+                )
+                if self._closing or self.webhook is None or not self._updates:
+                    continue
+                update, webhook = self._updates[0], self.webhook
+                secret = webhook.get("secret_token")
+                headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+                try:
+                    async with session.post(webhook["url"], json=update, headers=headers) as response:
+                        status: int | str = response.status
+                except ClientError as error:
+                    status = type(error).__name__
+                self.webhook_posts.append({"update": update, "status": status})
+                self._activity_signal.notify()
+                if status == 200:
+                    with contextlib.suppress(ValueError):  # dropped meanwhile
+                        self._updates.remove(update)
+                else:
+                    await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
+
     async def _get_updates(self, params: Params) -> list[JSONDict]:
+        if self.webhook is not None:
+            raise BotApiError(
+                409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+            )
         offset = _json(params, "offset", 0)
         # An offset confirms the updates before it, which Telegram then forgets.
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
@@ -729,6 +804,7 @@ class TelegramStub:
         message["text"] = text
         if entities:
             message["entities"] = entities
+        self._shown_drafts.pop(state.chat["id"], None)  # the message replaces the draft
         if replied is not None:
             message["reply_to_message"] = _without_reply(replied)
         if markup:
@@ -745,6 +821,26 @@ class TelegramStub:
             }
         )
         return message
+
+    async def _send_message_draft(self, params: Params) -> bool:
+        state = self._chat(params)
+        if state.chat["type"] != "private":
+            raise _bad_request("drafts can be sent to private chats only")  # the stub's wording
+        draft_id = _json(params, "draft_id", 0)
+        if not draft_id:
+            raise _bad_request("draft_id must be non-zero")
+        # An empty text shows Telegram's "Thinking…" placeholder.
+        shown = self._visible_text(params)[0] if params.get("text") else ""
+        draft = {
+            "chat_id": state.chat["id"],
+            "draft_id": draft_id,
+            "text": params.get("text"),
+            "shown": shown,
+            "sent_before": len(self.sent),
+        }
+        self.drafts.append(draft)
+        self._shown_drafts[state.chat["id"]] = draft
+        return True
 
     async def _edit_message_text(self, params: Params) -> JSONDict:
         state = self._chat(params)

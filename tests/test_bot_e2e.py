@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import math
+import re
 import shutil
 import signal
 import time
@@ -297,6 +298,22 @@ async def test_start_and_help_say_what_the_bot_knows_and_how_to_ask(bot: Running
     assert len(bot.stub.sent) == 3  # /help@other_bot got nothing
 
 
+async def test_help_lists_every_command_and_filter_on_one_screen_and_admin_commands_for_admins(bot: RunningBot) -> None:
+    registered = {json.dumps(c["scope"], sort_keys=True): [x["command"] for x in c["commands"]] for c in bot.stub.commands}
+    everyone = registered[json.dumps({"type": "default"})]
+    admins = registered[json.dumps({"chat_id": ADMIN.id, "type": "chat"}, sort_keys=True)]
+
+    for_ann = (await bot.ask(Chat(ANN.id), ANN, "/help"))["message"]["text"]
+    for_admin = (await bot.ask(Chat(ADMIN.id), ADMIN, "/help"))["message"]["text"]
+
+    assert all(f"/{command}" in for_ann for command in everyone if command != "start")
+    assert all(f"/{command}" in for_admin for command in admins if command != "start")
+    assert not [command for command in set(admins) - set(everyone) if f"/{command}" in for_ann]
+    for text in (for_ann, for_admin):
+        assert "source:" in text and "since:" in text and "until:" in text
+        assert len(text.splitlines()) <= 20 and len(text) <= 1500  # one phone screen
+
+
 async def test_in_groups_the_bot_answers_only_what_is_addressed_to_it(bot: RunningBot) -> None:
     ops = Chat(-1001, "supergroup", "Ops")
     stub = bot.stub
@@ -351,6 +368,66 @@ async def test_two_people_in_one_group_keep_separate_threads(bot: RunningBot) ->
 
     assert "Syrian Observatory" in for_ann and "Derna" not in for_ann
     assert "World Health Organization" in for_bob and "Aleppo" not in for_bob
+
+
+STAGE = re.compile(r"(Searching|Reading) [\d,]+ reports?…|Checking [\d,]+ claims?…")
+
+
+async def test_while_answering_a_private_chat_sees_what_is_done_as_a_draft_the_answer_replaces(bot: RunningBot) -> None:
+    question = bot.stub.send_text(Chat(ANN.id), ANN, ALEPPO)
+    answer = await bot.reply_to(question)
+
+    drafts = bot.stub.drafts
+    assert drafts, "no draft was shown"
+    assert all(STAGE.fullmatch(d["shown"]) for d in drafts), drafts  # stages only, never the model's text
+    assert all(d["draft_id"] == question["message_id"] and d["chat_id"] == ANN.id for d in drafts)
+    assert all(d["sent_before"] <= bot.stub.sent.index(answer) for d in drafts)  # all before the answer
+    assert bot.stub.shown_draft(ANN.id) is None  # the answer replaced it
+    assert "17 children" in answer["message"]["text"]
+
+
+async def test_in_a_group_the_bot_shows_typing_and_no_draft(bot: RunningBot) -> None:
+    ops = Chat(-1010, "supergroup", "Ops")
+
+    answer = await bot.ask(ops, ANN, f"/ask {ALEPPO}")
+
+    assert "17 children" in answer["message"]["text"]
+    assert bot.stub.drafts == [] and not [c for c in bot.stub.calls if c["method"] == "sendMessageDraft"]
+    await bot.stub.wait_for(
+        lambda: {"chat_id": ops.id, "action": "typing"} in bot.stub.chat_actions, 5, "the typing action"
+    )
+
+
+def test_the_engine_reports_each_stage_of_an_answer(library: Library) -> None:
+    stages: list[str] = []
+
+    library.engine.ask(ALEPPO, progress=stages.append)
+
+    assert len(stages) == 3, stages
+    assert stages[0] == f"Searching {library.engine.stats()['reports']} reports…"
+    assert re.fullmatch(r"Reading \d+ reports?…", stages[1])
+    assert re.fullmatch(r"Checking \d+ claims?…", stages[2])
+
+
+async def test_a_draft_telegram_refuses_or_rate_limits_never_costs_the_answer(bot: RunningBot) -> None:
+    bot.stub.fail_next("sendMessageDraft", error_code=429, retry_after=1)
+    limited = await bot.ask(Chat(ANN.id), ANN, ALEPPO)
+    bot.stub.fail_next("sendMessageDraft", error_code=400, retry_after=None, description="Bad Request: injected")
+    refused = await bot.ask(Chat(BOB.id), BOB, RHODES)
+
+    def calls_in(chat: int) -> list[tuple[str, int | None]]:
+        return [
+            (c["method"], c.get("error_code"))
+            for c in bot.stub.calls
+            if c["method"] in ("sendMessageDraft", "sendMessage") and c["params"].get("chat_id") == str(chat)
+        ]
+
+    # Flood control: the draft waits and is tried again, and the answer only follows it.
+    assert calls_in(ANN.id)[:2] == [("sendMessageDraft", 429), ("sendMessageDraft", None)]
+    assert calls_in(ANN.id)[-1] == ("sendMessage", None)
+    # A refused draft ends the drafts of that answer; the answer comes all the same.
+    assert calls_in(BOB.id) == [("sendMessageDraft", 400), ("sendMessage", None)]
+    assert "17 children" in limited["message"]["text"] and "19,000 tourists" in refused["message"]["text"]
 
 
 # sources and feedback -----------------------------------------------------------------

@@ -22,10 +22,10 @@ def cli(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"LLM", "CHROMA_URL", "TELEGRAM_BOT_TOKEN"}}
     env.update(DATA_DIR=str(tmp_path / "data"), DOCUMENTS_DIR=str(docs))
 
-    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    def run(*args: str, stdin: str | None = None, **settings: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "bot.cli", *args],
-            input=stdin, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+            input=stdin, capture_output=True, text=True, env={**env, **settings}, cwd=tmp_path, timeout=120,
         )
 
     run.docs = docs
@@ -135,3 +135,18 @@ def test_batch_in_text_prints_each_question_before_its_answer(cli):
     assert first.startswith("How many children were killed in western Aleppo?\n") and "17 children" in first
     assert second.startswith("What did the UN Security Council decide about Aleppo?\n")
     assert result.stdout.startswith("Q: ")
+
+
+def test_ask_with_a_model_that_cannot_work_answers_extractively_and_says_why(cli):
+    cli("ingest")
+    no_key = {name: "" for name in ("OPENAI_API_KEY", "LLM_API_KEY", "LLM_BASE_URL")}  # whatever the shell holds
+
+    result = cli("ask", "--json", "How many children were killed in western Aleppo?", LLM="openai:gpt-4o-mini", **no_key)
+
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert not answer["refused"] and answer["composer"] == "extractive"
+    assert "17 children" in answer["citations"][0]["quote"]
+    assert any(n.startswith("Answered without a language model: LLM=openai:gpt-4o-mini needs an API key") for n in answer["notes"])
+    [line] = result.stderr.splitlines()
+    assert "OPENAI_API_KEY or LLM_API_KEY" in line and "answering without a language model" in line

@@ -43,8 +43,6 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = root.glob("incident_bot-*.whl")
     environment = root / "venv"
     venv.create(environment, with_pip=False)
-    packages = next(environment.glob("lib/python*/site-packages"))
-    (packages / "test-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     installed = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(environment / "bin" / "python"), "install", "--no-deps", "--quiet", str(wheel)],
         capture_output=True,
@@ -52,6 +50,9 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env=wheel_env(),
     )
     assert installed.returncode == 0, installed.stderr
+    # Only now: pip would take the editable install found there for this wheel, and skip it.
+    packages = next(environment.glob("lib/python*/site-packages"))
+    (packages / "test-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     return environment
 
 

@@ -196,6 +196,7 @@ def test_help_describes_the_collection() -> None:
     assert "12 reports from 5 sources, published 2016-10-31 to 2023-09-12" in private
     assert "Just send your question" in private and "@incident_bot your question" in group
     assert "no reports yet" in empty
+    assert "/reload" not in private and "/reload" in telegram_view(help_message(stats, "incident_bot", False, for_admin=True))[0]
 
 
 @pytest.mark.parametrize("limit", [1000, 2000, MAX_MESSAGE_CHARS])
