@@ -47,7 +47,7 @@ def check_llm_settings(settings: Settings) -> None:
             f"LLM={llm} needs an API key: set {key_variable} or LLM_API_KEY "
             "(or LLM_BASE_URL for an OpenAI-compatible server, or LLM=extractive to answer without a model)"
         )
-    from retrieval.answer.llm import make_chat_model
+    from retrieval.answer.compose.llm import make_chat_model
 
     try:
         make_chat_model(
