@@ -449,6 +449,10 @@ class Attribution:
             chosen = before[-1]
         return self._resolved(view, chosen)
 
+    def speakers_in(self, view: ReportView, region: Region) -> list[Speaker]:
+        """Everyone region credits with a claim, by the fullest name the report gives them."""
+        return [self._resolved(view, s) for s in self.attributions(view, region)]
+
     def _resolved(self, view: ReportView, speaker: Speaker) -> Speaker:
         resolved = self._analysis(view).resolved
         key = (speaker.start, speaker.end, speaker.cue)

@@ -12,6 +12,7 @@ bombing that quotes a toll of strikes near Manbij) or a date far from the incide
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from retrieval.answer.collection import Collection
@@ -19,12 +20,14 @@ from retrieval.answer.question import Question
 from retrieval.answer.report import Region, ReportView
 from retrieval.index.entities import PLACES
 from retrieval.language.dates import DateRange, dates_in, read_date
-from retrieval.language.names import written_in
+from retrieval.language.en.places import PLACE_PREPOSITIONS
+from retrieval.language.names import spelled_in, written_in
 
 # Reports of one incident are published within this many days of it (tolls rise for
 # days); a report may be dated a day or two before it (time zones, annotation dates).
 DAYS_AFTER = 7
 DAYS_BEFORE = 2
+PLACE_WORDS_BEFORE = 30  # characters before a place read for its preposition ("in the town of")
 MAX_DATES_READ = 20  # the dates of a report read to see whether it names the incident's
 
 
@@ -73,7 +76,7 @@ class IncidentScope:
         """Why the claim at region of a report is about another incident, or None."""
         report = view.report
         whole = f"{report.title}\n{view.text}"
-        if scope.places and not any(written_in(p, whole) for p in scope.places):
+        if scope.places and not any(spelled_in(p, whole) for p in scope.places):
             return f"its report never names {scope.places[0]}"
         published = view.published
         if scope.dates is not None and published is not None and not _within(published, scope.dates):
@@ -81,7 +84,7 @@ class IncidentScope:
             if not self._names_date(view, scope.dates):
                 return f"its report is dated {report.published}, not near {scope.describe() or 'the incident'}"
         sentence = Region(view.before(region.start).start, region.end)
-        named = self._places(view, sentence)
+        named = [n for n in self._places(view, sentence, where_it_happened=True) if not _is_country(n)]
         if named and scope.places and not any(written_in(p, n) or written_in(n, p) for p in scope.places for n in named):
             lead = self._places(view, view.lead()) + [report.title]
             if not any(written_in(n, " ".join(lead)) for n in named):
@@ -107,8 +110,14 @@ class IncidentScope:
                 return True
         return False
 
-    def _places(self, view: ReportView, region: Region) -> list[str]:
-        names = [view.text[e.start : e.end] for e in view.entities(region, PLACES)]
+    def _places(self, view: ReportView, region: Region, where_it_happened: bool = False) -> list[str]:
+        """The places region names; where_it_happened: only those written after a
+        preposition of place ("killed in Manbij"), not "the Britain-based monitor" or
+        "Russia said"."""
+        entities = view.entities(region, PLACES)
+        if where_it_happened:
+            entities = [e for e in entities if set(view.text[max(0, e.start - PLACE_WORDS_BEFORE) : e.start].lower().split()[-4:]) & PLACE_PREPOSITIONS]
+        names = [view.text[e.start : e.end] for e in entities]
         return [n for n in dict.fromkeys(names) if self.collection.is_place(n)]
 
     @staticmethod
@@ -129,3 +138,16 @@ def _within(day: DateRange, incident: DateRange) -> bool:
     if day.year_known and incident.year_known:
         return incident.start.toordinal() - DAYS_BEFORE <= day.start.toordinal() and day.end.toordinal() <= incident.end.toordinal() + DAYS_AFTER
     return day.near(incident, DAYS_AFTER)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_country(name: str) -> bool:
+    """A country contains the incident's town: "killed in Syria" is no other incident
+    than the one in Aleppo (pycountry's ISO 3166 names)."""
+    import pycountry
+
+    try:
+        pycountry.countries.lookup(name)
+    except LookupError:
+        return False
+    return True

@@ -12,6 +12,7 @@ check of classic question answering, over the entity labels recognised at ingest
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from retrieval.answer.attribution import Attribution
@@ -101,6 +102,33 @@ def _toll_before(words: list[str], at: int) -> bool:
     return False
 
 
+class Worded:
+    """A text's words, and where each of its numbers stands among them."""
+
+    def __init__(self, text: str) -> None:
+        self.words = text.split()
+        self._starts, at = [], 0
+        for word in self.words:
+            at = text.index(word, at)
+            self._starts.append(at)
+            at += len(word)
+
+    def index(self, number: Number) -> tuple[int, int]:
+        """The indices of the words a number begins and ends in ("more than 60")."""
+        first = max(0, bisect.bisect_right(self._starts, number.start) - 1)
+        last = max(0, bisect.bisect_right(self._starts, number.end - 1) - 1)
+        return first, last
+
+    def harm(self, number: Number) -> str | None:
+        """"killed" or "wounded": what the number counts, as its words say."""
+        first, last = self.index(number)
+        if counts_the_dead(self.words, last, first=first):
+            return "killed"
+        if counts_the_wounded(self.words, last, first=first):
+            return "wounded"
+        return None
+
+
 def counted_figures(text: str, question: Question) -> list[Number]:
     """The figures of text that count what the question counts: "17 children" for "how
     many children"; people counted loosely ("two killed and five others wounded"); a toll
@@ -109,12 +137,8 @@ def counted_figures(text: str, question: Question) -> list[Number]:
     17 children"), only that count answers "how many children"."""
     counted = question.counted
     asked = {value_key(n.value) for n in numbers_in(question.text) if n.value is not None}
-    words = text.split()
-    starts, at = [], 0
-    for word in words:
-        at = text.index(word, at)
-        starts.append(at)
-        at += len(word)
+    worded = Worded(text)
+    words = worded.words
     found, tolls, direct = [], [], []
     for number in numbers_in(text):
         if not number.is_figure or (number.value is not None and value_key(number.value) in asked):
@@ -127,8 +151,7 @@ def counted_figures(text: str, question: Question) -> list[Number]:
         if counted is None:
             found.append(number)
             continue
-        index = max(0, sum(1 for s in starts if s <= number.end - 1) - 1)
-        first = max(0, sum(1 for s in starts if s <= number.start) - 1)
+        first, index = worded.index(number)
         if counted.harm == "killed" and counts_the_wounded(words, index, first=first):
             continue
         if counted.harm == "wounded" and counts_the_dead(words, index, first=first):

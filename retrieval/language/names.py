@@ -61,6 +61,43 @@ def written_in(name: str, text: str) -> bool:
     return len(joined) > 4 and f" {joined} " in keyed
 
 
+SAME_SOUND_SIMILARITY = 0.85  # Jaro-Winkler of two spellings that sound alike ("Hasakeh", "Hasaka")
+SAME_SPELLING_SIMILARITY = 0.95  # ... of two that differ by a letter or a hyphen ("Deir Ezzor", "Deir ez-Zor")
+MIN_SPELLED_CHARS = 5  # shorter names are compared as written only
+
+
+def same_name_spelled(a: str, b: str) -> bool:
+    """Whether two names are one name transliterated two ways: the same letters but for
+    spaces and hyphens, or the same first letter and Metaphone code and close by
+    Jaro-Winkler (jellyfish's implementations)."""
+    import jellyfish
+
+    a, b = (re.sub(r"[\s'’-]+", "", key(n)) for n in (a, b))
+    if a == b:
+        return True
+    if min(len(a), len(b)) < MIN_SPELLED_CHARS or a[:1] != b[:1]:
+        return False
+    similarity = jellyfish.jaro_winkler_similarity(a, b)
+    return similarity >= SAME_SPELLING_SIMILARITY or (similarity >= SAME_SOUND_SIMILARITY and jellyfish.metaphone(a) == jellyfish.metaphone(b))
+
+
+def spelled_in(name: str, text: str) -> bool:
+    """Whether text writes name, or another transliteration of it ("Hasakeh" and
+    "Hasaka", "Sheikhoun" and "Sheikhun"), among its runs of capitalised words."""
+    if written_in(name, text):
+        return True
+    size = len(key(name).split())
+    if len(key(name)) < MIN_SPELLED_CHARS:
+        return False
+    for _, _, run in runs(text):
+        words = run.split()
+        for width in {size, size + 1} - {0}:  # "Deir ez-Zor" is one word more than "Deir Ezzor"
+            for i in range(len(words) - width + 1):
+                if same_name_spelled(name, " ".join(words[i : i + width])):
+                    return True
+    return False
+
+
 def initials(name: str) -> str:
     """"Syrian Observatory for Human Rights" -> "SOHR": the capitals of its words."""
     return "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’-]*", name) if w[0].isupper())
@@ -74,15 +111,17 @@ def runs(text: str) -> list[tuple[int, int, str]]:
 
 def acronyms_spelled_out(text: str) -> dict[str, str]:
     """Acronyms a text spells out: each run of two or more capitalised words, by its
-    initials ("SOHR" -> "Syrian Observatory for Human Rights")."""
+    initials ("SOHR" -> "Syrian Observatory for Human Rights"), and so is each run's tail
+    from a capitalised word ("the Britain-based Syrian Observatory for Human Rights")."""
     found: dict[str, str] = {}
     for _, _, run in runs(text):
         words = run.split()
-        while words and words[0].lower() in STOP_WORDS:  # "The Syrian Observatory ..."
-            words = words[1:]
-        name = " ".join(words)
-        if len([w for w in words if w.lower() not in JOINERS]) >= 2:
-            found.setdefault(initials(name).upper(), name)
+        for first in range(len(words)):
+            tail = words[first:]
+            if tail[0].lower() in STOP_WORDS or not tail[0][:1].isupper():
+                continue  # "The Syrian Observatory ...": from "Syrian"
+            if len([w for w in tail if w.lower() not in JOINERS]) >= 2:
+                found.setdefault(initials(" ".join(tail)).upper(), " ".join(tail))
     return found
 
 

@@ -1,13 +1,14 @@
 """A model's plain-text answer as claims: each sentence with the [n] markers it carries
 (a marker alone after a full stop belongs to the sentence before; a citation at the end
-of a run of sentences covers the run; "[1, 2]" and "[1-3]" are lists of markers)."""
+of a run of sentences covers the run; "[1, 2]" and "[1-3]" are lists of markers). A
+heading ("Reports differ:") claims nothing and is no claim."""
 
 from __future__ import annotations
 
 import re
 
 from retrieval.answer.draft import DraftClaim
-from retrieval.language.sentences import SENTENCE_END
+from retrieval.language.sentences import prose_sentences
 
 MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 _MARKER_LIST = re.compile(r"\[(\d{1,3}(?:\s*[,;–\-]\s*\d{1,3})+)\]")
@@ -42,7 +43,7 @@ def claims_of(text: str) -> list[DraftClaim]:
     claims: list[DraftClaim] = []
     for line in split_marker_lists(text).split("\n"):
         sentences: list[str] = []
-        for sentence in SENTENCE_END.split(line):
+        for sentence in prose_sentences(line):
             sentence = sentence.strip()
             if not sentence:
                 continue
@@ -55,6 +56,8 @@ def claims_of(text: str) -> list[DraftClaim]:
             own = markers[i] or next((m for m in markers[i + 1 :] if m), None) or next((m for m in reversed(markers[:i]) if m), ())
             statement = MARKER.sub("", sentence).strip()
             statement = re.sub(r"\s+([.,;:])", r"\1", statement)
+            if not markers[i] and statement.endswith(":") and not any(ch.isdigit() for ch in statement):
+                continue  # a heading of what follows
             if statement.strip(" .,;:-•*"):
                 claims.append(DraftClaim(statement.lstrip("-•* ").strip(), tuple(own)))
     return claims

@@ -125,7 +125,7 @@ class Verify:
             checks.figures(claim.statement, support)
             or checks.names(claim.statement, support, self.collection, claimed)
             or checks.quotations(claim.statement, support, locate)
-            or checks.speaker(claimed, support, found, self.collection)
+            or checks.speaker(claimed, claim.statement, support, found, self.attribution.speakers_in(support.view, support.sentence))
             or checks.overlap(claim.statement, support)
         )
         if reason:

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from retrieval.answer.attribution import Attribution, Speaker
 from retrieval.answer.collection import Collection
+from retrieval.answer.kinds import Worded
 from retrieval.answer.report import Region, ReportView
 from retrieval.answer.windows import Window
 from retrieval.index.spans import Span
@@ -21,19 +22,23 @@ from retrieval.language.dates import day
 from retrieval.language.en import questions as asking
 from retrieval.language.en.answers import OPENERS
 from retrieval.language.en.calendar import is_calendar_word
+from retrieval.language.en.harm import KILLED, PEOPLE, WOUNDED
 from retrieval.language.en.lex_attrs import VAGUE_COUNTS  # a claim of "several" needs its report to say it
 from retrieval.language.en.speech import ATTRIBUTION_PHRASES
 from retrieval.language.en.stop_words import STOP_WORDS
 from retrieval.language.names import JOINERS, acronyms_spelled_out, initials, key_words, runs, written_in
-from retrieval.language.numbers import numbers_in, value_key
+from retrieval.language.numbers import Number, numbers_in, value_key
 from retrieval.language.terms import term_set
 
 # A statement must share at least this share of its content words with what supports it.
 MIN_OVERLAP = 0.5
+NOUN_REACH = 4  # words after a sentence's figure that may say what it counts ("15 of the children")
 MIN_QUOTATION_WORDS = 3  # text in quotation marks this long must be the report's words
 _QUOTATION = re.compile(r"[\"“]([^\"“”]+)[\"”]")
 # Units whose figure must be given in them ("10 hours" is not "10 engineers").
 _UNITS = asking.TIME_UNITS | asking.SHARE_UNITS | asking.CURRENCY_WORDS
+_HARM = term_set(" ".join(KILLED + WOUNDED))
+_GENERIC_PEOPLE = term_set(" ".join(PEOPLE))
 _SPLITTERS = re.compile(r"\s+(?:of|for|at|in|from|with|on|and)\s+(?:the\s+)?|'s\s+|’s\s+|,\s*")
 
 
@@ -94,15 +99,19 @@ def _claim_text(statement: str) -> str:
 
 
 def figures(statement: str, support: Support) -> str | None:
-    """Every figure of the statement stands in the quote's sentence (or the one before,
-    or the report's date): a changed figure, or one taken from elsewhere in a long
-    report, fails. A figure given in a unit of time, money or share must be given in it
-    there ("~10 hours" is not supported by "10 engineers")."""
+    """Every figure of the statement stands in the quote's own sentence (or the report's
+    date), counting what the statement says it counts: a changed figure, one taken from
+    elsewhere in the report, "16" where the sentence has 16 of something else, or the
+    dead where it counts the wounded, fails. A figure given in a unit of time, money or
+    share must be given in it there ("~10 hours" is not supported by "10 engineers")."""
     text = _claim_text(statement)
-    where = support.text + "\n" + support.metadata
+    sentence = support.view.words(support.sentence)
+    where = sentence + "\n" + support.metadata
     available = {(value_key(n.value), _unit(n.unit)) for n in numbers_in(where) if n.value is not None}
     values = {v for v, _ in available}
-    missing = []
+    in_sentence = [n for n in numbers_in(sentence) if n.value is not None]
+    claim, source = Worded(text), Worded(sentence)
+    missing, misread = [], []
     for number in numbers_in(text):
         if number.value is None:
             continue
@@ -110,11 +119,39 @@ def figures(statement: str, support: Support) -> str | None:
         unit = _unit(number.unit)
         if value not in values or (unit in _UNITS and (value, unit) not in available):
             missing.append(number.text)
+            continue
+        same = [n for n in in_sentence if value_key(n.value) == value]
+        if same and not any(_agrees(number, claim, n, source) for n in same):
+            misread.append(number.text)
     vague = [w for w in VAGUE_COUNTS if re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE) and not re.search(rf"\b{re.escape(w)}\b", where, re.IGNORECASE)]
     missing += vague
     if missing:
         return f"figures not in the quoted sentence: {', '.join(dict.fromkeys(missing))}"
+    if misread:
+        return f"the quoted sentence counts something else with: {', '.join(dict.fromkeys(misread))}"
     return None
+
+
+def _agrees(number: Number, claim: Worded, given: Number, source: Worded) -> bool:
+    """Whether the statement's figure counts what the sentence's same figure counts: the
+    dead or the wounded alike, and the same thing ("civilians" and "people" are alike;
+    "soldiers" and "civilians" are not)."""
+    harm, given_harm = claim.harm(number), source.harm(given)
+    if harm and given_harm and harm != given_harm:
+        return False
+    _, last = claim.index(number)
+    nouns = []  # "17 innocent children": the words up to the next function word
+    for word in [number.unit or "", *claim.words[last + 1 : last + 1 + NOUN_REACH]][: NOUN_REACH - 1]:
+        word = word.lower().strip(",.;:()\"'“”")
+        if not word.isalpha() or word in STOP_WORDS:
+            break
+        nouns.append(word)
+    stems = term_set(" ".join(dict.fromkeys(nouns)))
+    if not stems or stems & (_HARM | _GENERIC_PEOPLE):
+        return True  # "22 were killed", "16 of the wounded", "22 people": nothing narrower claimed
+    _, given_last = source.index(given)
+    after = term_set(" ".join([given.unit or "", *source.words[given_last + 1 : given_last + 1 + NOUN_REACH]]))
+    return bool(stems & after)
 
 
 def _unit(word: str | None) -> str:
@@ -218,21 +255,37 @@ def overlap(statement: str, support: Support, asked: frozenset[str] = frozenset(
 # who said it --------------------------------------------------------------------
 
 
-def speaker(
-    claimed: list[str], support: Support, found: Speaker | None, collection: Collection
-) -> str | None:
-    """Whom the statement credits is whom the report credits: named in the quote's
-    sentence or the one before it, or the report's outlet when nobody inside the report
-    makes the claim. An outlet credited with a claim the report gives to someone else
-    (IS's figure, carried by AFP) fails."""
+def speaker(claimed: list[str], statement: str, support: Support, found: Speaker | None, sources: list[Speaker]) -> str | None:
+    """Whom the statement credits is whom the report credits with the quote (found), or
+    another source its sentence quotes (sources). An outlet or agency that only carried
+    the claim may be named as its carrier when the statement also names who made it
+    ("Al-Manar reported, citing state media, that ..."), or when nobody in the report
+    makes it; credited alone with a claim the report gives to someone else (IS's figure,
+    carried by AFP), it fails, and so does anyone else the report does not credit."""
+    source_named = found is not None and (
+        any(same_source(name, found, support.report_text) for name in claimed) or name_supported(found.name, statement, support.report_text)
+    )
     for name in claimed:
-        outlet = any(written_in(name, o) or written_in(o.split(" (")[0], name) for o in support.outlets)
-        ours = found is not None and (written_in(name, found.shown) or written_in(found.name, name))
-        if outlet and found is not None and not ours:
+        if any(same_source(name, s, support.report_text) for s in ([found] if found else []) + sources):
+            continue
+        carrier = any(written_in(name, o) or written_in(o.split(" (")[0], name) for o in support.outlets)
+        if carrier and (found is None or source_named):
+            continue
+        if found is not None:
             return f"the report gives this claim to {found.shown}, not {name}"
-        if not (ours or outlet or name_supported(name, support.text, support.report_text)):
-            return f"the report does not credit {name} with this"
+        return f"the report does not credit {name} with this"
     return None
+
+
+def same_source(name: str, speaker: Speaker, report_text: str) -> bool:
+    """Whether a name is how a statement may call a speaker: in part ("the Observatory",
+    "a monitor"), by acronym ("SOHR"), or by the words of its name with one left out
+    ("the Syrian Coalition" for "the Syrian National Coalition")."""
+    if name_supported(name, speaker.shown, report_text) or written_in(speaker.name, name):
+        return True
+    words = {w for w in key_words(name) if w not in STOP_WORDS}
+    theirs = {w for w in key_words(speaker.name) if w not in STOP_WORDS}
+    return len(words) >= 2 and (words <= theirs or theirs <= words)
 
 
 def words_of(name: str) -> tuple[str, ...]:
