@@ -236,7 +236,8 @@ class Attribution:
         source and witnesses" is one source."""
         found: list[Speaker] = []
         for i, token in enumerate(tokens):
-            if token.plain not in SOURCE_ROLES or not token.word[:1].islower():
+            opens = i == 0 or tokens[i - 1].ends_sentence  # "Activists said ...": capitalised as a sentence's first word
+            if token.plain not in SOURCE_ROLES or not (token.word[:1].islower() or opens):
                 continue
             following = tokens[i + 1] if i + 1 < len(tokens) else None
             if following is not None and following.word[:1].islower() and following.plain not in SPEECH_VERBS and following.plain not in STOP_WORDS:
@@ -275,7 +276,10 @@ class Attribution:
                     if tokens[k].ends_sentence:
                         break
                     k += 1
-            named = any(w[:1].isupper() and "-" not in w and w.lower() not in _DETERMINERS for w in view.text[start:end].split())
+            words = view.text[start:end].split()
+            if opens and start == token.start:
+                words = words[1:]
+            named = any(w[:1].isupper() and "-" not in w and w.lower() not in _DETERMINERS for w in words)
             found.append(Speaker(view.text[start:end], start, end, anonymous=not named))
         return found
 

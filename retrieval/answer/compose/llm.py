@@ -15,7 +15,7 @@ import logging
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from retrieval.answer.compose.parse import claims_of, looks_like_refusal
 from retrieval.answer.draft import Draft, DraftClaim
@@ -86,7 +86,16 @@ class LLMComposer:
 
     def run(self, reading: Reading) -> Draft:
         if self._structured is not None:
-            result = self._structured.invoke(prompt_messages(reading, structured=True))
+            try:
+                result = self._structured.invoke(prompt_messages(reading, structured=True))
+            except ValidationError as e:
+                # OpenAI's client parses a JSON-schema reply itself and raises on prose;
+                # the prose it could not parse is in the error: read it as text.
+                written = next((err.get("input") for err in e.errors() if isinstance(err.get("input"), str)), None)
+                if written is None:
+                    raise
+                log.info("the model answered in prose when asked for claims; reading its text")
+                return self._from_text(reading, written)
             parsed: AnswerOut | None = result.get("parsed")
             if parsed is not None:
                 claims = tuple(

@@ -26,7 +26,7 @@ from retrieval.language.en.harm import KILLED, PEOPLE, WOUNDED
 from retrieval.language.en.lex_attrs import VAGUE_COUNTS  # a claim of "several" needs its report to say it
 from retrieval.language.en.speech import ATTRIBUTION_PHRASES
 from retrieval.language.en.stop_words import STOP_WORDS
-from retrieval.language.names import JOINERS, acronyms_spelled_out, initials, key_words, runs, written_in
+from retrieval.language.names import JOINERS, acronyms_spelled_out, initials, key_words, runs, spelled_in, written_in
 from retrieval.language.numbers import Number, numbers_in, value_key
 from retrieval.language.terms import term_set
 
@@ -39,6 +39,7 @@ _QUOTATION = re.compile(r"[\"“]([^\"“”]+)[\"”]")
 _UNITS = asking.TIME_UNITS | asking.SHARE_UNITS | asking.CURRENCY_WORDS
 _HARM = term_set(" ".join(KILLED + WOUNDED))
 _GENERIC_PEOPLE = term_set(" ".join(PEOPLE))
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _SPLITTERS = re.compile(r"\s+(?:of|for|at|in|from|with|on|and)\s+(?:the\s+)?|'s\s+|’s\s+|,\s*")
 
 
@@ -109,8 +110,9 @@ def figures(statement: str, support: Support) -> str | None:
     where = sentence + "\n" + support.metadata
     available = {(value_key(n.value), _unit(n.unit)) for n in numbers_in(where) if n.value is not None}
     values = {v for v, _ in available}
-    in_sentence = [n for n in numbers_in(sentence) if n.value is not None]
-    claim, source = Worded(text), Worded(sentence)
+    # The sentence and the headline give figures of something; the date only its own.
+    given = [(Worded(words), [n for n in numbers_in(words) if n.value is not None]) for words in (sentence, support.window.report.title)]
+    claim = Worded(text)
     missing, misread = [], []
     for number in numbers_in(text):
         if number.value is None:
@@ -120,8 +122,8 @@ def figures(statement: str, support: Support) -> str | None:
         if value not in values or (unit in _UNITS and (value, unit) not in available):
             missing.append(number.text)
             continue
-        same = [n for n in in_sentence if value_key(n.value) == value]
-        if same and not any(_agrees(number, claim, n, source) for n in same):
+        same = [(source, n) for source, found in given for n in found if value_key(n.value) == value]
+        if same and not any(_agrees(number, claim, n, source) for source, n in same):
             misread.append(number.text)
     vague = [w for w in VAGUE_COUNTS if re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE) and not re.search(rf"\b{re.escape(w)}\b", where, re.IGNORECASE)]
     missing += vague
@@ -198,7 +200,7 @@ def name_supported(name: str, where: str, report_text: str) -> bool:
     """A name is supported where it is written, in any form (possessive, stripped
     hyphens), as the acronym of a name written there, or spelled out where its acronym
     is ("SOHR" and "Syrian Observatory for Human Rights", when the report says so)."""
-    if written_in(name, where):
+    if spelled_in(name, where):  # "Hasakeh" where the report writes "Hasakah"
         return True
     compact = name.replace(".", "")
     if compact.isupper() and len(compact) >= 2:
@@ -265,12 +267,19 @@ def speaker(claimed: list[str], statement: str, support: Support, found: Speaker
     source_named = found is not None and (
         any(same_source(name, found, support.report_text) for name in claimed) or name_supported(found.name, statement, support.report_text)
     )
-    for name in claimed:
-        if any(same_source(name, s, support.report_text) for s in ([found] if found else []) + sources):
-            continue
+    speakers = ([found] if found else []) + sources
+
+    def credited(name: str) -> bool:
+        if any(same_source(name, s, support.report_text) for s in speakers):
+            return True
         carrier = any(written_in(name, o) or written_in(o.split(" (")[0], name) for o in support.outlets)
-        if carrier and (found is None or source_named):
-            continue
+        return carrier and (found is None or source_named)
+
+    for name in claimed:
+        name = _ARTICLE.sub("", name.strip())
+        parts = [p for p in re.split(r"\s+and\s+", name) if p]
+        if credited(name) or (len(parts) > 1 and all(credited(_ARTICLE.sub("", p)) for p in parts)):
+            continue  # "a medical source and witnesses": two sources, each credited
         if found is not None:
             return f"the report gives this claim to {found.shown}, not {name}"
         return f"the report does not credit {name} with this"

@@ -1,0 +1,205 @@
+"""A capable model's own replies, recorded, replayed through the real LLM path.
+
+The stand-in of ``faithful_model`` is written by us; this measures what verification
+costs a model we did not write. Three steps:
+
+    python -m benchmarks.recorded prompts --index DIR --sets FILE... --out PROMPTS.jsonl
+        the exact messages the LLM composer sends (structured mode) for each question;
+    (each prompt is answered by a writer who sees only that prompt, as a capable model
+     would, and the replies are saved as REPLIES.jsonl: {"id", "reply"})
+    python -m benchmarks.recorded replay --index DIR --prompts PROMPTS.jsonl --replies REPLIES.jsonl --out SEEN.jsonl
+        each reply served by an OpenAI-compatible server on 127.0.0.1 to the real
+        ChatOpenAI of the product, and what the user sees after verification saved
+        beside the reply as written, for a reader who grades both.
+
+A reply is served only for the prompt it was written for: if retrieval has changed
+since the prompts were recorded, the question is reported as stale, not replayed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from retrieval import Engine, Settings
+from retrieval.answer.compose.llm import prompt_messages
+from retrieval.answer.reader import Asked
+
+EVAL_DIR = Path(__file__).parent / "eval"
+
+
+def _fingerprint(messages: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _questions(names: list[str]) -> list[dict]:
+    found = []
+    for name in names:
+        path = Path(name) if Path(name).is_file() else EVAL_DIR / name
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                found.append({"set": path.name, "id": f"{path.stem}/{row['id']}", "question": row["question"]})
+    return found
+
+
+def record_prompts(engine: Engine, questions: list[dict]) -> list[dict]:
+    """The messages the LLM composer would send for each question (no model is called)."""
+    pipeline = engine.pipeline
+    records = []
+    for q in questions:
+        reading = pipeline.reading(pipeline.read(Asked(q["question"])))
+        messages = [{"role": m.type, "content": m.content} for m in prompt_messages(reading, structured=True)]
+        records.append({**q, "messages": messages, "fingerprint": _fingerprint(messages)})
+    return records
+
+
+class RecordedModel:
+    """An OpenAI-compatible chat server on 127.0.0.1 that answers each recorded prompt
+    with its recorded reply, and anything else with an error (a stale prompt)."""
+
+    def __init__(self, replies: dict[str, str]) -> None:
+        self.replies = replies  # prompt fingerprint -> reply content
+        self.served: list[str] = []
+        self.stale: list[str] = []
+        model = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                messages = [{"role": _role(m["role"]), "content": m["content"]} for m in body["messages"]]
+                fingerprint = _fingerprint(messages)
+                content = model.replies.get(fingerprint)
+                if content is None:
+                    model.stale.append(fingerprint)
+                    self._send(500, {"error": {"message": "no recorded reply for this prompt", "type": "stale"}})
+                    return
+                model.served.append(fingerprint)
+                self._send(
+                    200,
+                    {
+                        "id": f"rec-{fingerprint}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body.get("model", "recorded"),
+                        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                    },
+                )
+
+            def _send(self, status: int, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> RecordedModel:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _role(role: str) -> str:
+    """The OpenAI role of a LangChain message type, as record_prompts wrote it."""
+    return {"system": "system", "user": "human", "assistant": "ai"}.get(role, role)
+
+
+def replay(settings: Settings, prompts: list[dict], replies: dict[str, str]) -> list[dict]:
+    """Each recorded reply through the product's LLM path; the reply's claims as written
+    and what the user sees after verification, side by side."""
+    by_fingerprint = {p["fingerprint"]: replies[p["id"]] for p in prompts if p["id"] in replies}
+    seen = []
+    with RecordedModel(by_fingerprint) as model:
+        configured = settings.model_copy(update={"llm": "openai:recorded", "llm_base_url": model.base_url, "llm_timeout_seconds": 60})
+        engine = Engine(configured)
+        for p in prompts:
+            if p["id"] not in replies:
+                continue
+            before = len(model.stale)
+            answer = engine.ask(p["question"])
+            seen.append(
+                {
+                    "set": p["set"],
+                    "id": p["id"],
+                    "question": p["question"],
+                    "stale": len(model.stale) > before,
+                    "reply": _as_written(replies[p["id"]]),
+                    "shown": _as_seen(answer),
+                    "composer": answer.composer,
+                    "dropped": [[d.text, d.reason] for d in answer.verification.dropped],
+                }
+            )
+    return seen
+
+
+def _as_written(reply: str) -> str:
+    """The reply as a reader would read it: each claim, with who it credits and its report."""
+    try:
+        claims = json.loads(reply).get("claims", [])
+    except (json.JSONDecodeError, AttributeError):
+        return reply
+    if not claims:
+        return "(no claims: the reports do not say)"
+    return "\n".join(f"- {c.get('statement', '')} [{c.get('report')}] (said by: {c.get('said_by') or '-'})" for c in claims)
+
+
+def _as_seen(answer) -> str:
+    """What the user is shown: the answer, its figures by source and its citations."""
+    from bot.render import answer_as_text
+
+    return answer_as_text(answer)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="step", required=True)
+    prompts = sub.add_parser("prompts")
+    prompts.add_argument("--index", type=Path, required=True)
+    prompts.add_argument("--sets", nargs="+", required=True)
+    prompts.add_argument("--out", type=Path, required=True)
+    played = sub.add_parser("replay")
+    played.add_argument("--index", type=Path, required=True)
+    played.add_argument("--prompts", type=Path, required=True)
+    played.add_argument("--replies", type=Path, required=True)
+    played.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    settings = Settings(_env_file=None, data_dir=args.index, llm="extractive")
+    if args.step == "prompts":
+        records = record_prompts(Engine(settings), _questions(args.sets))
+        args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+        print(f"{len(records)} prompts written to {args.out}")
+        return
+    prompts_ = [json.loads(line) for line in args.prompts.read_text(encoding="utf-8").splitlines() if line.strip()]
+    replies = {}
+    for line in args.replies.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            replies[row["id"]] = row["reply"] if isinstance(row["reply"], str) else json.dumps(row["reply"], ensure_ascii=False)
+    seen = replay(settings, prompts_, replies)
+    args.out.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in seen), encoding="utf-8")
+    stale = sum(s["stale"] for s in seen)
+    print(f"{len(seen)} replies replayed ({stale} stale) to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
