@@ -12,8 +12,10 @@ costs a model we did not write. Three steps:
         ChatOpenAI of the product, and what the user sees after verification saved
         beside the reply as written, for a reader who grades both.
 
-A reply is served only for the prompt it was written for: if retrieval has changed
-since the prompts were recorded, the question is reported as stale, not replayed.
+Dense search in an HNSW index is approximate, and which passages fill the tail of a
+prompt may differ from one process to the next: a reply is served for its question,
+its [n] renumbered to where the same reports stand in the prompt actually sent. A reply
+citing a report the new prompt lacks is reported as stale and left out of the figures.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,13 +62,39 @@ def record_prompts(engine: Engine, questions: list[dict]) -> list[dict]:
     return records
 
 
-class RecordedModel:
-    """An OpenAI-compatible chat server on 127.0.0.1 that answers each recorded prompt
-    with its recorded reply, and anything else with an error (a stale prompt)."""
+_HEADER = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
 
-    def __init__(self, replies: dict[str, str]) -> None:
-        self.replies = replies  # prompt fingerprint -> reply content
-        self.served: list[str] = []
+
+def _question_of(user_message: str) -> str:
+    return user_message.rsplit("Question:", 1)[-1].strip()
+
+
+def _headers(user_message: str) -> dict[str, int]:
+    """Each report header of a prompt ("[3] title (outlet, date)") -> its number."""
+    return {header: int(n) for n, header in _HEADER.findall(user_message.split("Question:")[0])}
+
+
+def renumbered(reply: str, recorded: str, sent: str) -> str | None:
+    """The reply with each claim's report number moved to where its report stands in the
+    prompt sent; None when a cited report is not in it."""
+    before = {n: header for header, n in _headers(recorded).items()}
+    now = _headers(sent)
+    data = json.loads(reply)
+    for claim in data.get("claims", []):
+        header = before.get(claim.get("report"))
+        if header is None or header not in now:
+            return None
+        claim["report"] = now[header]
+    return json.dumps(data, ensure_ascii=False)
+
+
+class RecordedModel:
+    """An OpenAI-compatible chat server on 127.0.0.1 that answers each recorded question
+    with its recorded reply, renumbered to the prompt it is sent (``renumbered``)."""
+
+    def __init__(self, recorded: dict[str, tuple[str, str]]) -> None:
+        self.recorded = recorded  # question -> (recorded user message, reply content)
+        self.identical: list[str] = []
         self.stale: list[str] = []
         model = self
 
@@ -75,18 +104,20 @@ class RecordedModel:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                messages = [{"role": _role(m["role"]), "content": m["content"]} for m in body["messages"]]
-                fingerprint = _fingerprint(messages)
-                content = model.replies.get(fingerprint)
+                sent = next((m["content"] for m in body["messages"] if m["role"] == "user"), "")
+                question = _question_of(sent)
+                recorded, reply = model.recorded.get(question, (None, None))
+                content = renumbered(reply, recorded, sent) if reply is not None else None
                 if content is None:
-                    model.stale.append(fingerprint)
-                    self._send(500, {"error": {"message": "no recorded reply for this prompt", "type": "stale"}})
+                    model.stale.append(question)
+                    self._send(500, {"error": {"message": "no recorded reply fits this prompt", "type": "stale"}})
                     return
-                model.served.append(fingerprint)
+                if recorded == sent:
+                    model.identical.append(question)
                 self._send(
                     200,
                     {
-                        "id": f"rec-{fingerprint}",
+                        "id": f"rec-{len(model.identical)}",
                         "object": "chat.completion",
                         "created": int(time.time()),
                         "model": body.get("model", "recorded"),
@@ -119,23 +150,18 @@ class RecordedModel:
         self._server.server_close()
 
 
-def _role(role: str) -> str:
-    """The OpenAI role of a LangChain message type, as record_prompts wrote it."""
-    return {"system": "system", "user": "human", "assistant": "ai"}.get(role, role)
-
-
 def replay(settings: Settings, prompts: list[dict], replies: dict[str, str]) -> list[dict]:
     """Each recorded reply through the product's LLM path; the reply's claims as written
     and what the user sees after verification, side by side."""
-    by_fingerprint = {p["fingerprint"]: replies[p["id"]] for p in prompts if p["id"] in replies}
+    recorded = {p["question"]: (p["messages"][-1]["content"], replies[p["id"]]) for p in prompts if p["id"] in replies}
     seen = []
-    with RecordedModel(by_fingerprint) as model:
+    with RecordedModel(recorded) as model:
         configured = settings.model_copy(update={"llm": "openai:recorded", "llm_base_url": model.base_url, "llm_timeout_seconds": 60})
         engine = Engine(configured)
         for p in prompts:
             if p["id"] not in replies:
                 continue
-            before = len(model.stale)
+            before, same = len(model.stale), len(model.identical)
             answer = engine.ask(p["question"])
             seen.append(
                 {
@@ -143,6 +169,7 @@ def replay(settings: Settings, prompts: list[dict], replies: dict[str, str]) -> 
                     "id": p["id"],
                     "question": p["question"],
                     "stale": len(model.stale) > before,
+                    "same_prompt": len(model.identical) > same,
                     "reply": _as_written(replies[p["id"]]),
                     "shown": _as_seen(answer),
                     "composer": answer.composer,
@@ -197,8 +224,8 @@ def main() -> None:
             replies[row["id"]] = row["reply"] if isinstance(row["reply"], str) else json.dumps(row["reply"], ensure_ascii=False)
     seen = replay(settings, prompts_, replies)
     args.out.write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in seen), encoding="utf-8")
-    stale = sum(s["stale"] for s in seen)
-    print(f"{len(seen)} replies replayed ({stale} stale) to {args.out}")
+    stale, same = sum(s["stale"] for s in seen), sum(s["same_prompt"] for s in seen)
+    print(f"{len(seen)} replies replayed ({same} to the very prompt recorded, {stale} stale) to {args.out}")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,9 @@ REPORTS = [
             "A suicide bomber struck a wedding in Ostra on Monday, killing 32 people, a medical source said. "
             "The Islamic State group said in a statement that 40 people had been killed. "
             "The Syrian Observatory for Human Rights gave a lower toll of 31 people killed. "
-            "Hezbollahs al-Manar TV said two members of the group were among the dead."
+            "Hezbollahs al-Manar TV said two members of the group were among the dead. "
+            "Doctors said 15 of the wounded were in critical condition. "
+            "Activists said the bomber had arrived on a motorcycle from Hasaka."
         ),
     },
     {
@@ -179,3 +181,53 @@ def test_a_failing_claim_is_dropped_alone(engine, reading):
 def test_a_claim_citing_a_report_it_was_not_given_is_dropped(engine, reading):
     verified = verify(engine, reading, DraftClaim("Twelve people were killed.", (9,)))
     assert not verified.claims and verified.verification.removed_markers == (9,)
+
+
+def test_an_outlet_may_carry_a_claim_whose_source_the_statement_also_names(engine, reading):
+    quote = "The Islamic State group said in a statement that 40 people had been killed."
+    carried = DraftClaim("AFP reported, citing the Islamic State group, that 40 people had been killed.", (n(reading, "wedding"),), quote)
+    assert kept(engine, reading, carried)
+    bullet = DraftClaim("AFP: 40 people killed.", (n(reading, "wedding"),), quote)
+    assert not kept(engine, reading, bullet), "the outlet alone, for IS's figure"
+
+
+def test_a_figure_must_count_what_its_sentence_counts(engine, reading):
+    quote = "Doctors said 15 of the wounded were in critical condition."
+    wounded_as_dead = DraftClaim("Doctors said 15 people were killed.", (n(reading, "wedding"),), quote)
+    assert "counts something else" in verify(engine, reading, wounded_as_dead).verification.dropped[0].reason
+    other_group = DraftClaim("A medical source said 32 soldiers were killed.", (n(reading, "wedding"),),
+                             "A suicide bomber struck a wedding in Ostra on Monday, killing 32 people, a medical source said.")
+    assert not kept(engine, reading, other_group)
+    honest = DraftClaim("Doctors said 15 of the wounded were critical.", (n(reading, "wedding"),), quote)
+    assert kept(engine, reading, honest)
+
+
+def test_a_figure_from_the_sentence_before_is_not_the_quoted_sentences(engine, reading):
+    quote = "The Syrian Observatory for Human Rights gave a lower toll of 31 people killed."
+    moved = DraftClaim("The Syrian Observatory for Human Rights gave a lower toll of 40 people killed.", (n(reading, "wedding"),), quote)
+    assert not kept(engine, reading, moved)
+
+
+def test_sources_named_as_a_sentences_first_word_and_transliterated_places_pass(engine, reading):
+    quote = "Activists said the bomber had arrived on a motorcycle from Hasaka."
+    claim = DraftClaim("Activists said the bomber came from Hasakeh on a motorcycle.", (n(reading, "wedding"),), quote, said_by="activists")
+    assert kept(engine, reading, claim)
+    invented = DraftClaim("The Kurdish Red Crescent said the bomber came from Hasaka.", (n(reading, "wedding"),), quote)
+    assert not kept(engine, reading, invented)
+
+
+def test_a_prose_answer_is_split_at_sentences_not_at_abbreviations():
+    from retrieval.answer.compose.parse import claims_of
+
+    claims = claims_of(
+        "Reports differ:\n- The U.S. Navy said 3 sailors died [1]. Dr. Ahmed said 5 were hurt [2].\n"
+        "“Nobody was hurt,” the mayor said.”[3] The council disagreed [1]."
+    )
+    assert [c.statement for c in claims] == [
+        "The U.S. Navy said 3 sailors died.",
+        "Dr. Ahmed said 5 were hurt.",
+        "“Nobody was hurt,” the mayor said.”",
+        "The council disagreed.",
+    ]
+    assert [c.reports for c in claims] == [(1,), (2,), (3,), (1,)]
+

@@ -27,6 +27,7 @@ from retrieval.answer.collection import Collection
 from retrieval.answer.report import Region, ReportView
 from retrieval.index.entities import SPEAKERS
 from retrieval.language.en.calendar import is_calendar_word
+from retrieval.language.en.answers import OPENERS
 from retrieval.language.en.speech import (
     ATTRIBUTION_PHRASES,
     ORGANISATION_ROLES,
@@ -554,6 +555,10 @@ class Attribution:
         """Who a statement (a model's sentence) says makes its claim: "According to X",
         "X said", "X reported", as written."""
         found = []
+        # "SOHR: at least 22 killed", "Daily Sabah (dailysabah.com): 35": a source heading its figure.
+        heading = re.match(r"^[-•*\s]*((?:the\s+)?[A-Z][\w'’.&/-]*(?:\s+(?:[A-Z][\w'’.&/-]*|of|for|the|and|al-\w+|\([^)]*\))){0,8})\s*:\s", statement)
+        if heading and heading.group(1).lower() not in OPENERS:
+            found.append((heading.start(1), re.sub(r"\s*\([^)]*\)", "", heading.group(1))))
         for phrase in ATTRIBUTION_PHRASES:
             pattern = rf"\b{re.escape(phrase)}\s+((?:the\s+|a\s+|an\s+)?(?:[\w'’.-]+\s+){{0,8}}?[\w'’.-]+?)(?=\s*(?:[,;:]|\s+(?:said|says|reported|told|claimed|that|who|which)\b|$|\s*[(\[]))"
             for m in re.finditer(pattern, statement, re.IGNORECASE):

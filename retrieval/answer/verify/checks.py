@@ -39,6 +39,7 @@ _QUOTATION = re.compile(r"[\"“]([^\"“”]+)[\"”]")
 _UNITS = asking.TIME_UNITS | asking.SHARE_UNITS | asking.CURRENCY_WORDS
 _HARM = term_set(" ".join(KILLED + WOUNDED))
 _GENERIC_PEOPLE = term_set(" ".join(PEOPLE))
+_HEARER = re.compile(r"\b(?:told|to)\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})")
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _SPLITTERS = re.compile(r"\s+(?:of|for|at|in|from|with|on|and)\s+(?:the\s+)?|'s\s+|’s\s+|,\s*")
 
@@ -122,7 +123,9 @@ def figures(statement: str, support: Support) -> str | None:
         if value not in values or (unit in _UNITS and (value, unit) not in available):
             missing.append(number.text)
             continue
-        same = [(source, n) for source, found in given for n in found if value_key(n.value) == value]
+        if not number.is_figure:
+            continue  # a year or a date is checked as present, not as a count of something
+        same = [(source, n) for source, found in given for n in found if n.is_figure and value_key(n.value) == value]
         if same and not any(_agrees(number, claim, n, source) for source, n in same):
             misread.append(number.text)
     vague = [w for w in VAGUE_COUNTS if re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE) and not re.search(rf"\b{re.escape(w)}\b", where, re.IGNORECASE)]
@@ -222,9 +225,14 @@ def names(statement: str, support: Support, collection: Collection, speakers: li
     check's to judge."""
     where = support.text + "\n" + support.metadata
     credited = " ".join(speakers)
+    # Whom a source told ("told AFP", "said in a statement to Reuters") may be named
+    # anywhere in the report: the agency's dateline, its correspondent.
+    heard = " ".join(m.group(1) for m in _HEARER.finditer(statement))
     missing = [
         n for n in _names_of(statement, collection)
-        if not name_supported(n, where, support.report_text) and not written_in(n, credited)
+        if not name_supported(n, where, support.report_text)
+        and not written_in(n, credited)
+        and not (written_in(n, heard) and name_supported(n, support.report_text, support.report_text))
     ]
     if missing:
         return f"names not in the quoted sentence: {', '.join(dict.fromkeys(missing))}"
