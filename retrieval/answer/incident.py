@@ -28,7 +28,8 @@ from retrieval.language.names import spelled_in, written_in
 DAYS_AFTER = 7
 DAYS_BEFORE = 2
 PLACE_WORDS_BEFORE = 30  # characters before a place read for its preposition ("in the town of")
-MAX_DATES_READ = 20  # the dates of a report read to see whether it names the incident's
+MAX_DATES_READ = 20
+MAX_DAYS_NAMED = 7  # "28 October", "October 28th to October 31st": days, not a month  # the dates of a report read to see whether it names the incident's
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,8 @@ class IncidentScope:
             if not any(ch.isdigit() for ch in words):
                 continue
             found = read_date(words, published.start if published else None)
-            if found is not None and found.days <= 31:
-                return found
+            if found is not None and found.days <= MAX_DAYS_NAMED:
+                return found  # a month alone ("since March", "in August") names no day of an incident
         return None
 
 

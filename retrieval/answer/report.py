@@ -59,6 +59,15 @@ class ReportView:
             return Region(int(spans[i, 0]), start)
         return Region(max(0, start - PREVIOUS_CHARS), start)
 
+    def after(self, end: int) -> Region:
+        """The sentence after a position (or nothing)."""
+        spans = self.report.spans
+        later = [i for i in range(len(spans)) if int(spans[i, 0]) >= end]
+        if later:
+            i = min(later, key=lambda k: int(spans[k, 0]))
+            return Region(end, int(spans[i, 1]))
+        return Region(end, end)
+
     def lead(self) -> Region:
         spans = self.report.spans
         if not len(spans):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from retrieval.answer.attribution import Attribution
 from retrieval.answer.collection import Collection
 from retrieval.answer.draft import Draft, DraftClaim
+from retrieval.answer.report import Region
 from retrieval.answer.verify import checks
 from retrieval.answer.verify.locate import locate
 from retrieval.answer.windows import Window
@@ -115,6 +116,15 @@ class Verify:
                 return windows[n], span, "chosen"
         return None
 
+    def _sources(self, support: checks.Support, found) -> list:
+        """Who else may be credited with the quote: another source its sentence quotes; and
+        where nobody in it makes the claim, one named in the sentence before or after
+        ("... killing 32 people. A medical source gave the toll.")."""
+        if found is not None:
+            return self.attribution.speakers_in(support.view, support.sentence)
+        after = support.view.after(support.sentence.end)
+        return self.attribution.speakers_in(support.view, Region(support.before.start, after.end))
+
     def _check(self, claim: DraftClaim, window: Window, span: Span, draft: Draft) -> VerifiedClaim | str:
         support = checks.support_for(window, span)
         found = self.attribution.speaker(support.view, span.start, span.end)
@@ -125,7 +135,7 @@ class Verify:
             checks.figures(claim.statement, support)
             or checks.names(claim.statement, support, self.collection, claimed)
             or checks.quotations(claim.statement, support, locate)
-            or checks.speaker(claimed, claim.statement, support, found, self.attribution.speakers_in(support.view, support.sentence))
+            or checks.speaker(claimed, claim.statement, support, found, self._sources(support, found))
             or checks.overlap(claim.statement, support)
         )
         if reason:

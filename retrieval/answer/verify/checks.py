@@ -24,7 +24,7 @@ from retrieval.language.en.answers import OPENERS
 from retrieval.language.en.calendar import is_calendar_word
 from retrieval.language.en.harm import KILLED, PEOPLE, WOUNDED
 from retrieval.language.en.lex_attrs import VAGUE_COUNTS  # a claim of "several" needs its report to say it
-from retrieval.language.en.speech import ATTRIBUTION_PHRASES
+from retrieval.language.en.speech import ATTRIBUTION_PHRASES, ORGANISATION_ROLES, SOURCE_ROLES
 from retrieval.language.en.stop_words import STOP_WORDS
 from retrieval.language.names import JOINERS, acronyms_spelled_out, initials, key_words, runs, spelled_in, written_in
 from retrieval.language.numbers import Number, numbers_in, value_key
@@ -37,6 +37,7 @@ MIN_QUOTATION_WORDS = 3  # text in quotation marks this long must be the report'
 _QUOTATION = re.compile(r"[\"“]([^\"“”]+)[\"”]")
 # Units whose figure must be given in them ("10 hours" is not "10 engineers").
 _UNITS = asking.TIME_UNITS | asking.SHARE_UNITS | asking.CURRENCY_WORDS
+_ROLE_WORDS = frozenset(key_words(" ".join(SOURCE_ROLES | ORGANISATION_ROLES))) | {"monitoring"}
 _HARM = term_set(" ".join(KILLED + WOUNDED))
 _GENERIC_PEOPLE = term_set(" ".join(PEOPLE))
 _HEARER = re.compile(r"\b(?:told|to)\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})")
@@ -302,7 +303,12 @@ def same_source(name: str, speaker: Speaker, report_text: str) -> bool:
         return True
     words = {w for w in key_words(name) if w not in STOP_WORDS}
     theirs = {w for w in key_words(speaker.name) if w not in STOP_WORDS}
-    return len(words) >= 2 and (words <= theirs or theirs <= words)
+    if len(words) >= 2 and (words <= theirs or theirs <= words):
+        return True
+    # "the Syrian Observatory for Human Rights monitoring group", read as "Human Rights
+    # monitoring group": the name without its role words is part of the claimed name.
+    named = {w for w in theirs if w not in _ROLE_WORDS and "-" not in w}
+    return len(words) >= 2 and bool(named) and named < words
 
 
 def words_of(name: str) -> tuple[str, ...]:
