@@ -1,9 +1,10 @@
 """Evaluation of answers that need several reports: figures by source, syndicated copies,
 timelines, and the near-duplicate detection behind them (benchmarks/eval/multi/).
 
-- multi-dev.jsonl / multi-test.jsonl: figure questions on clusters of reports about one
-  incident, each gold figure with the report, who gives it and the outlet; the test half
-  is held out (totals only);
+- multi-dev.jsonl / multi-test.jsonl, multi-dev-2.jsonl / multi-test-2.jsonl: figure
+  questions on clusters of reports about one incident, each gold figure with the report,
+  who gives it and the outlet, and figures of other incidents nearby; the test halves are
+  held out (totals only);
 - syndicated.jsonl: questions whose answer sits in copies of one wire story;
 - timeline.jsonl: dated events of an incident;
 - copy-pairs.jsonl: 50 hand-checked pairs of reports, copies or not.
@@ -36,10 +37,29 @@ def _said(answer) -> str:
     return _norm(" ".join(parts))
 
 
+def _rows(answer: dict) -> list[dict]:
+    """The figure rows a user sees: figures by source, else each citation."""
+    by_n = {c["n"]: c for c in answer.get("citations", [])}
+    if answer.get("figures"):
+        return [{"doc_id": by_n.get(f["n"], {}).get("doc_id"), "who": f.get("who")} for f in answer["figures"]]
+    return [{"doc_id": c["doc_id"], "who": c.get("attributed_to")} for c in answer.get("citations", [])]
+
+
+def _same_source(a: str | None, b: str | None) -> bool:
+    """"the Observatory" is "Syrian Observatory for Human Rights (a monitor)"."""
+    a, b = (_norm(x or "").removeprefix("the ").removeprefix("a ") for x in (a, b))
+    return bool(a and b) and (a in b or b in a)
+
+
 def figures_quality(engine: Engine, questions: list[dict]) -> dict[str, float]:
-    """Share of questions whose answer shows every gold figure with its source (the
-    person or body the report credits, or the outlet where it credits nobody)."""
-    complete = figures_found = figures_total = 0
+    """How figures-by-source answers do on figure questions about one incident: whether
+    every gold figure is shown with its source (the person or body the report credits, or
+    the outlet where it credits nobody); whether the rows shown belong to the asked
+    incident (a row's report is one of the incident's gold reports); whether the speaker
+    shown with a gold report's row is the one the gold gives; how often an answer states a
+    figure of another incident; how often it refuses."""
+    complete = figures_found = figures_total = refused = off_shown = 0
+    rows_total = rows_on = speakers_total = speakers_right = 0
     overhead = []
     for q in questions:
         started = time.perf_counter()
@@ -48,7 +68,23 @@ def figures_quality(engine: Engine, questions: list[dict]) -> dict[str, float]:
         answer = engine.ask(q["question"])
         done = time.perf_counter()
         overhead.append(((done - searched) - (searched - started)) * 1000)
+        shown = answer.to_json()
+        refused += answer.refused
         said = _said(answer)
+        off_shown += any(_norm(f) in _norm(f"{answer.text} {answer.summary or ''}") for f in q.get("off_incident_figures", []))
+        golds: dict[str, list[dict]] = {}
+        for gold in q["gold_figures"]:
+            golds.setdefault(gold["doc_id"], []).append(gold)
+        rows = [] if answer.refused else _rows(shown)
+        for row in rows:
+            rows_total += 1
+            rows_on += row["doc_id"] in q["gold_doc_ids"]
+            if row["doc_id"] in golds:
+                speakers_total += 1
+                speakers_right += any(
+                    _same_source(row["who"], g["source"]) if g["source"] else (not row["who"] or _same_source(row["who"], g["outlet"]))
+                    for g in golds[row["doc_id"]]
+                )
         cited = {c.doc_id: c for c in answer.citations}
         found = 0
         for gold in q["gold_figures"]:
@@ -64,6 +100,10 @@ def figures_quality(engine: Engine, questions: list[dict]) -> dict[str, float]:
     return {
         "every gold figure and its source in the answer": complete / len(questions),
         "gold figures shown with their source": figures_found / figures_total,
+        "rows shown on the asked incident": rows_on / max(1, rows_total),
+        "speakers right (rows of the incident's reports)": speakers_right / max(1, speakers_total),
+        "answers stating another incident's figure": off_shown / len(questions),
+        "refused": refused / len(questions),
         "answer overhead p50 (ms, answer minus search)": statistics.median(overhead),
     }
 

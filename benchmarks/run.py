@@ -43,10 +43,15 @@ ANSWER_SETS = {
     "questions-2.jsonl": "studied",
     "near-misses.jsonl": "studied",
     "dev-3.jsonl": "studied",
+    "dev-4.jsonl": "studied",
     "test.jsonl": "held out",
     "test-2.jsonl": "held out",
     "test-3.jsonl": "held out",
+    "test-4.jsonl": "held out",
 }
+# Figure questions: (studied, held out) pairs.
+FIGURE_SETS = ("multi-dev.jsonl", "multi-dev-2.jsonl")
+HELD_OUT_FIGURE_SETS = ("multi-test.jsonl", "multi-test-2.jsonl")
 HELD_OUT = {name for name, role in ANSWER_SETS.items() if role == "held out"}
 
 
@@ -285,9 +290,9 @@ def main() -> None:
                 for fmt in FORMATS:
                     faithful[fmt][column] = measured[fmt]
         print(transposed("Answers, extractive composer", results))
-        print(transposed("Figures by source (extractive; multi-test is held out)", {
+        print(transposed("Figures by source (extractive; the multi-test sets are held out)", {
             f"{name}, {len(multi.load(name))} q": multi.figures_quality(engine, multi.load(name))
-            for name in ("multi-dev.jsonl",) + (() if args.studied_only else ("multi-test.jsonl",))
+            for name in FIGURE_SETS + (() if args.studied_only else HELD_OUT_FIGURE_SETS)
         }))
         print(transposed("Syndicated stories (extractive)", {
             f"syndicated.jsonl, {len(multi.load('syndicated.jsonl'))} q": multi.syndicated_quality(engine, multi.load("syndicated.jsonl")),
@@ -305,7 +310,7 @@ def main() -> None:
         else:
             print(f"copy detection over the indexed reports: {cost:.1f} s\n")
         if not args.skip_llm:
-            for name in ("multi-dev.jsonl",) + (() if args.studied_only else ("multi-test.jsonl",)):
+            for name in FIGURE_SETS + (() if args.studied_only else HELD_OUT_FIGURE_SETS):
                 measured = evaluate(settings, multi.load(name))
                 for fmt in FORMATS:
                     faithful[fmt][f"{name}, {len(multi.load(name))} q"] = measured[fmt]

@@ -231,3 +231,12 @@ def test_a_prose_answer_is_split_at_sentences_not_at_abbreviations():
     ]
     assert [c.reports for c in claims] == [(1,), (2,), (3,), (1,)]
 
+
+
+def test_a_figure_moved_from_the_next_sentence_into_a_paraphrase_fails(engine, reading):
+    """With no quote, the best support may span two sentences; the figure must still be
+    the one its own words are said of."""
+    moved = DraftClaim("A suicide bomber struck the Ostra wedding on Monday, killing 40 people, a medical source said.", (n(reading, "wedding"),))
+    assert not kept(engine, reading, moved)
+    honest = DraftClaim("A suicide bomber struck the Ostra wedding on Monday, killing 32 people, a medical source said.", (n(reading, "wedding"),))
+    assert kept(engine, reading, honest)

@@ -32,12 +32,16 @@ from retrieval.language.terms import term_set
 
 # A statement must share at least this share of its content words with what supports it.
 MIN_OVERLAP = 0.5
+CONTEXT_WORDS = 10  # words either side of a figure that say what it is said of
+MIN_SHARED_CONTEXT = 3  # ... shared with another figure's, to call the statement's misplaced,
+MISPLACED_MARGIN = 2  # and this many more than with its own value's
 NOUN_REACH = 4  # words after a sentence's figure that may say what it counts ("15 of the children")
 MIN_QUOTATION_WORDS = 3  # text in quotation marks this long must be the report's words
 _QUOTATION = re.compile(r"[\"“]([^\"“”]+)[\"”]")
 # Units whose figure must be given in them ("10 hours" is not "10 engineers").
 _UNITS = asking.TIME_UNITS | asking.SHARE_UNITS | asking.CURRENCY_WORDS
 _ROLE_WORDS = frozenset(key_words(" ".join(SOURCE_ROLES | ORGANISATION_ROLES))) | {"monitoring"}
+_STOP_STEMS = term_set(" ".join(STOP_WORDS))
 _HARM = term_set(" ".join(KILLED + WOUNDED))
 _GENERIC_PEOPLE = term_set(" ".join(PEOPLE))
 _HEARER = re.compile(r"\b(?:told|to)\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})")
@@ -129,6 +133,8 @@ def figures(statement: str, support: Support) -> str | None:
         same = [(source, n) for source, found in given for n in found if n.is_figure and value_key(n.value) == value]
         if same and not any(_agrees(number, claim, n, source) for source, n in same):
             misread.append(number.text)
+    if not missing and not misread:
+        misread += _misplaced(text, claim, sentence, given[0][0])
     vague = [w for w in VAGUE_COUNTS if re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE) and not re.search(rf"\b{re.escape(w)}\b", where, re.IGNORECASE)]
     missing += vague
     if missing:
@@ -136,6 +142,35 @@ def figures(statement: str, support: Support) -> str | None:
     if misread:
         return f"the quoted sentence counts something else with: {', '.join(dict.fromkeys(misread))}"
     return None
+
+
+def _context(worded: Worded, number: Number) -> frozenset[str]:
+    """The words around a figure (other figures left out): what it is said of."""
+    first, last = worded.index(number)
+    around = " ".join(worded.words[max(0, first - CONTEXT_WORDS) : first] + worded.words[last + 1 : last + 1 + CONTEXT_WORDS])
+    figures = {f"#{value_key(n.value)}" for n in numbers_in(around) if n.value is not None}  # "… among them 11 children"
+    return {t for t in term_set(around) - _STOP_STEMS if not t.isdigit()} | figures
+
+
+def _misplaced(text: str, claim: Worded, sentence: str, source: Worded) -> list[str]:
+    """Figures of the statement that stand where the supporting words give another one:
+    "Eight civilians among them 11 children died in a barrel bomb attack" where the
+    report says "Fifteen civilians among them 11 children were killed in a barrel bomb
+    attack" and, a sentence later, "eight civilians ... in rebel fire". Each figure is
+    matched to the figure of the supporting words said of the most words it is said of."""
+    found = [n for n in numbers_in(sentence) if n.is_figure and n.value is not None]
+    contexts = [(n, _context(source, n)) for n in found]
+    wrong = []
+    for number in numbers_in(text):
+        if not number.is_figure or number.value is None:
+            continue
+        said_of = _context(claim, number)
+        value = value_key(number.value)
+        best = max((len(said_of & c) for _, c in contexts), default=0)
+        same = max((len(said_of & c) for n, c in contexts if value_key(n.value) == value), default=0)
+        if best >= MIN_SHARED_CONTEXT and best - same >= MISPLACED_MARGIN:
+            wrong.append(number.text)
+    return wrong
 
 
 def _agrees(number: Number, claim: Worded, given: Number, source: Worded) -> bool:
