@@ -63,7 +63,7 @@ def written_in(name: str, text: str) -> bool:
 
 SAME_SOUND_SIMILARITY = 0.85  # Jaro-Winkler of two spellings that sound alike ("Hasakeh", "Hasaka")
 SAME_SPELLING_SIMILARITY = 0.95  # ... of two that differ by a letter or a hyphen ("Deir Ezzor", "Deir ez-Zor")
-MIN_SPELLED_CHARS = 5  # shorter names are compared as written only
+MIN_SPELLED_CHARS = 4  # shorter names are compared as written only
 
 
 def same_name_spelled(a: str, b: str) -> bool:
@@ -91,7 +91,7 @@ def spelled_in(name: str, text: str) -> bool:
         return False
     for _, _, run in runs(text):
         words = run.split()
-        for width in {size, size + 1} - {0}:  # "Deir ez-Zor" is one word more than "Deir Ezzor"
+        for width in {size - 1, size, size + 1} - {0}:  # "Deir ez-Zor" is one word more than "Deir Ezzor"
             for i in range(len(words) - width + 1):
                 if same_name_spelled(name, " ".join(words[i : i + width])):
                     return True

@@ -317,7 +317,11 @@ def speaker(claimed: list[str], statement: str, support: Support, found: Speaker
         if any(same_source(name, s, support.report_text) for s in speakers):
             return True
         carrier = any(written_in(name, o) or written_in(o.split(" (")[0], name) for o in support.outlets)
-        return carrier and (found is None or source_named)
+        if carrier and (found is None or source_named):
+            return True
+        # Nobody found making the claim, and the statement credits someone its sentence
+        # names ("Initial reports indicated ...", "Syrian activists are reporting ...").
+        return found is None and name_supported(name, support.view.words(support.sentence), support.report_text)
 
     for name in claimed:
         name = _ARTICLE.sub("", name.strip())
