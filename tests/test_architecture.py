@@ -98,3 +98,13 @@ def test_every_answer_step_takes_a_dataclass_and_returns_one(step):
     taken = [t for name, t in hints.items() if name != "progress"]
     assert taken and all(dataclasses.is_dataclass(t) for t in taken), (step.__name__, taken)
     assert dataclasses.is_dataclass(returned), (step.__name__, returned)
+
+
+def test_every_package_of_the_code_ships_in_the_wheel():
+    """setuptools lists packages by name: a new subpackage left out of pyproject.toml
+    would be missing from an installed wheel."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(REPO_ROOT).parts) for top in ("bot", "retrieval") for p in (REPO_ROOT / top).rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)

@@ -124,6 +124,26 @@ class ReportRecord:
     band_keys: list[int]
     copy_of: str | None
 
+    @classmethod
+    def of(cls, report, **indexed) -> ReportRecord:
+        """A report's record: its text and metadata, and what indexing made of it (none
+        given: a report kept before it is indexed, with no passages)."""
+        unindexed = dict(
+            passages=[], spans=np.zeros((0, 2), dtype=np.int32), span_vectors=None, words={}, entities=[], band_keys=[], copy_of=None
+        )
+        return cls(
+            doc_id=report.doc_id,
+            content_hash=report.content_hash,
+            origin=report.origin,
+            title=report.title,
+            source=report.source,
+            published=report.published,
+            url=report.url,
+            metadata=report.metadata,
+            text=report.text,
+            **{**unindexed, **indexed},
+        )
+
 
 class ReportStore:
     def __init__(self, database: Database) -> None:

@@ -17,7 +17,6 @@ import os
 import sqlite3
 from pathlib import Path
 
-import numpy as np
 
 from retrieval.index.catalog import Catalog, ReportRecord
 from retrieval.index.catalog.database import SCHEMA_VERSION, Database
@@ -55,7 +54,7 @@ def carry_over(path: Path) -> int:
                 carried = 0
                 for doc_id, title, text, origin, source, published, url, metadata in rows:
                     report = Report(doc_id, title, text, origin or "", source, published, url, json.loads(metadata or "{}"))
-                    new.reports.write(db, _unindexed(report))
+                    new.reports.write(db, ReportRecord.of(report))
                     new.words.add(db, count_words(text))
                     carried += 1
                 new.rebuilding.mark_all(db)
@@ -70,25 +69,3 @@ def carry_over(path: Path) -> int:
     os.replace(replacement, path)
     log.warning("the index was built by an older version of incident-bot: its %d reports are kept to be re-indexed", carried)
     return carried
-
-
-def _unindexed(report: Report) -> ReportRecord:
-    """A report as the catalog holds it before it is indexed: text and metadata, no passages."""
-    return ReportRecord(
-        doc_id=report.doc_id,
-        content_hash=report.content_hash,
-        origin=report.origin,
-        title=report.title,
-        source=report.source,
-        published=report.published,
-        url=report.url,
-        metadata=report.metadata,
-        text=report.text,
-        passages=[],
-        spans=np.zeros((0, 2), dtype=np.int32),
-        span_vectors=None,
-        words={},
-        entities=[],
-        band_keys=[],
-        copy_of=None,
-    )

@@ -1,39 +1,13 @@
-"""Ingest: bring the index in line with files, incrementally.
-
-Ingest streams: files are read one at a time (a .jsonl collection line by line), the
-smallest first, and reports are written in small batches. For each batch the new
-passage ids are recorded as pending, written to Chroma and BM25, and then the catalog
-commits the whole batch in one transaction; the versions it replaced are deleted from
-the stores afterwards. Searches only return passages the catalog knows, so an ingest
-killed at any moment keeps every batch it finished and leaves every other report as it
-was, and the next run sweeps what the killed one left pending and carries on.
-
-Work is skipped wherever it can be: a file whose size and modification time are as last
-read is not read again, a report whose content hash is unchanged is not rewritten, and a
-passage whose text was embedded before (an edit elsewhere in its report, a repeated
-passage, a copy with the same headline) takes its vectors from the embedding cache
-(``embedding_cache``).
-
-A rebuild re-indexes every report the index holds, in place and batch by batch like any
-ingest: each from its file read again, wherever it was ingested from, or, when that file
-is gone or no longer holds it, from the text and metadata the catalog stored. It never
-drops a report, and the catalog lists what it has yet to do, so a rebuild stopped half-way
-leaves every report indexed and the next one finishes the job.
-
-``remove`` takes reports out and remembers them, so an ingest leaves each out until it
-is edited in its file.
-"""
+"""One ingest run: files scanned, reports read and queued, batches written (the pending
+ids recorded, the stores written, the catalog committed, the replaced versions deleted),
+and the reports the files no longer hold taken out."""
 
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import logging
-import threading
-import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,14 +15,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrieval.index import duplicates
-from retrieval.index.catalog import Removal, ReportDetail, ReportRecord, UnknownReportError
+from retrieval.index.catalog import ReportRecord
 from retrieval.index.chunking import make_splitter, split_report
 from retrieval.index.documents import DocumentError, Report, find_files, iter_jsonl, load_file, read_jsonl_fingerprints
 from retrieval.index.embedding_cache import BatchVectors, Prepared
+from retrieval.index.ingest.summary import IngestSummary
 from retrieval.index.spans import spans_in
 from retrieval.index.tokens import count_tokens
 from retrieval.index.words import count_words
-from retrieval.language.plural import counted
 
 if TYPE_CHECKING:
     from retrieval.index.report_index import ReportIndex
@@ -60,89 +34,6 @@ PASSAGES_PER_BATCH = 512  # a batch also ends when it holds this many passages (
 
 Progress = Callable[[int, int], None]  # (reports done, reports expected)
 QUEUED, KEPT, SKIPPED = "queued", "kept", "skipped"  # what became of a report read
-LISTED_IDS = 5  # ids a summary line names before "and N more"
-
-
-class IngestBusyError(RuntimeError):
-    """Another ingest is running on this index."""
-
-
-@contextmanager
-def hold_index_lock(path: Path) -> Iterator[None]:
-    """The lock file that lets one process at a time change an index (ingest, rebuild,
-    remove, upgrade); IngestBusyError at once if another holds it."""
-    with open(path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as e:
-            raise IngestBusyError("another process is ingesting into this index") from e
-        yield
-
-
-@dataclass
-class IngestSummary:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)  # every report this run took out of the index
-    unchanged: int = 0
-    reindexed: list[str] = field(default_factory=list)  # a rebuild: indexed again, content as it was
-    restored: list[str] = field(default_factory=list)  # of those, from the stored text: file gone or unreadable
-    kept_out: list[str] = field(default_factory=list)  # taken out with `remove`, left out
-    passages: int = 0  # passages written by this run
-    embedded: int = 0  # of which the model embedded (the rest came from the cache)
-    seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
-    interrupted: bool = False
-    rebuild: bool = False
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.reindexed)
-
-    def line(self) -> str:
-        text = f"{len(self.added)} added, {len(self.updated)} updated, {len(self.removed)} removed, {self.unchanged} unchanged"
-        if self.rebuild:
-            text += f", {len(self.reindexed)} re-indexed"
-        text += f"; {counted(self.passages, 'passage')} indexed in {self.seconds:.1f} s"
-        if self.restored:
-            text += (
-                f"; {len(self.restored)} re-indexed from the text the index stored, their file gone or "
-                f"unreadable: {_some(self.restored)}"
-            )
-        if self.kept_out:
-            text += f"; {len(self.kept_out)} left out until edited, as `incident-bot remove` asked: {_some(self.kept_out)}"
-        if self.errors:
-            text += f"; {len(self.errors)} skipped"
-        if self.interrupted:
-            if self.rebuild:
-                text += "; interrupted: every report is kept, run `incident-bot ingest --rebuild` again to finish"
-            else:
-                text += "; interrupted (run ingest again to finish)"
-        return text
-
-    def to_json(self) -> dict:
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "removed": self.removed,
-            "unchanged": self.unchanged,
-            "reindexed": self.reindexed,
-            "restored": self.restored,
-            "kept_out": self.kept_out,
-            "passages": self.passages,
-            "embedded": self.embedded,
-            "seconds": round(self.seconds, 3),
-            "errors": self.errors,
-            "interrupted": self.interrupted,
-            "rebuild": self.rebuild,
-        }
-
-
-def _some(doc_ids: list[str]) -> str:
-    named = ", ".join(doc_ids[:LISTED_IDS])
-    more = len(doc_ids) - LISTED_IDS
-    return f"{named} and {more} more (--json lists them)" if more > 0 else named
-
 
 
 @dataclass
@@ -158,114 +49,6 @@ class _Source:
 
     def __post_init__(self) -> None:
         self.key = str(self.path.resolve())
-
-
-
-
-class Ingest:
-    """One ingest at a time on an index, across threads (the bot's /reload) and processes."""
-
-    def __init__(self, index: ReportIndex) -> None:
-        self.index = index
-        self.catalog = index.catalog
-        self.settings = index.settings
-        self._lock_path = index.folder / "ingest.lock"
-        self._thread_lock = threading.Lock()
-
-    @contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        if not self._thread_lock.acquire(blocking=False):
-            raise IngestBusyError("an ingest is already running")
-        try:
-            with hold_index_lock(self._lock_path):
-                yield
-        finally:
-            self._thread_lock.release()
-
-    def ingest(
-        self, paths: list[Path] | None = None, *, rebuild: bool = False, progress: Progress | None = None
-    ) -> IngestSummary:
-        """Bring the index in line with the files under paths (default: the documents
-        folder). Reports from files that fail to load are left as they were. Ctrl-C (or
-        any exception) stops it after the batch in progress is discarded; every batch
-        before it stays indexed.
-
-        rebuild: also re-index every report the index holds, wherever it came from (see
-        the module's docstring); no report is removed."""
-        started = time.perf_counter()
-        paths = [Path(p) for p in (paths or [self.settings.documents_dir])]
-        summary = IngestSummary(rebuild=rebuild)
-        with self._exclusive():
-            try:
-                self._sweep()
-                _Run(self.index, paths, summary, progress, rebuild).execute()
-            except KeyboardInterrupt:
-                summary.interrupted = True
-                log.warning("ingest interrupted; every finished batch is kept")
-            finally:
-                self.index.lexical.end()
-        summary.seconds = time.perf_counter() - started
-        log.info("ingest: %s", summary.line())
-        return summary
-
-    def remove(self, doc_ids: list[str]) -> list[ReportDetail]:
-        """Take reports out of the catalog, the vectors and BM25, and remember each with
-        its file as it is now, so ingest leaves it out until it is edited in its file.
-        An id the index does not hold raises UnknownReportError before anything changes."""
-        doc_ids = list(dict.fromkeys(doc_ids))
-        with self._exclusive():
-            held = self.catalog.reports.held(doc_ids)
-            unknown = [d for d in doc_ids if d not in held]
-            if unknown:
-                raise UnknownReportError(unknown)
-            details = [self.catalog.reports.detail(d) for d in doc_ids]
-            keep_out = {}
-            for doc_id, (content_hash, origin) in held.items():
-                try:
-                    stat = Path(origin).stat()
-                    size, mtime_ns = stat.st_size, stat.st_mtime_ns
-                except OSError:
-                    size = mtime_ns = None
-                keep_out[doc_id] = Removal(origin, content_hash, size, mtime_ns)
-            try:
-                self._sweep()
-                old_keys = self.catalog.passages.content_keys(self.catalog.passages.chunk_ids_of(doc_ids))
-                _delete_from_stores(self.index, self.catalog.remove_reports(doc_ids, keep_out))
-                self.catalog.embeddings.prune(old_keys)
-            finally:
-                self.index.lexical.end()
-        log.info("removed %d reports: %s", len(doc_ids), ", ".join(doc_ids))
-        return details
-
-    def _sweep(self) -> None:
-        """Delete what an interrupted ingest wrote to the stores but never committed,
-        and what it committed away but never deleted."""
-        pending = self.catalog.pending.all()
-        if not pending:
-            return
-        orphans = sorted(set(pending) - self.catalog.passages.known(pending))
-        if orphans:
-            log.info("removing %d passages left by an interrupted ingest", len(orphans))
-            self.index.vectors.delete(orphans)
-            self.index.lexical.begin()
-            self.index.lexical.delete(orphans)
-            self.index.lexical.commit()
-        self.catalog.pending.settle(pending)
-
-    def is_stale(self, paths: list[Path] | None = None) -> bool:
-        """Whether the files differ from what was last read (cheap: sizes and times)."""
-        paths = [Path(p) for p in (paths or [self.settings.documents_dir])]
-        seen = self.catalog.files.seen()
-        found, _ = find_files(paths)
-        keys = set()
-        for path, _root in found:
-            stat = path.stat()
-            key = str(path.resolve())
-            keys.add(key)
-            if seen.get(key) != (stat.st_size, stat.st_mtime_ns):
-                return True
-        origins = {origin for _, origin in self.catalog.reports.fingerprints().values()}
-        return any(_in_scope(origin, paths) and origin not in keys for origin in origins)
 
 
 class _Run:
@@ -528,16 +311,8 @@ class _Run:
             report = prepared.report
             fingerprint = duplicates.fingerprint(report.text)
             records.append(
-                ReportRecord(
-                    doc_id=report.doc_id,
-                    content_hash=report.content_hash,
-                    origin=report.origin,
-                    title=report.title,
-                    source=report.source,
-                    published=report.published,
-                    url=report.url,
-                    metadata=report.metadata,
-                    text=report.text,
+                ReportRecord.of(
+                    report,
                     passages=[
                         (p.chunk_id, p.position, p.start, p.end, p.text, key, p.chunk_id in searchable)
                         for p, key in zip(prepared.passages, vectors.keys_of(prepared))
