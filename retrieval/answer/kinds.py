@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 
 from retrieval.answer.attribution import Attribution
 from retrieval.answer.collection import Collection
-from retrieval.answer.question import Kind, Question
+from retrieval.answer.question import Counted, Kind, Question
 from retrieval.answer.report import Region, ReportView
-from retrieval.index.entities import DATES, NAMED, PLACES, SPEAKERS
+from retrieval.index.entities import NAMED, PLACES
 from retrieval.language import phrases
 from retrieval.language.en import questions as asking
 from retrieval.language.en.causation import CAUSE_BEFORE_EFFECT, EFFECT_BEFORE_CAUSE, FAULT_WORDS
@@ -135,105 +136,177 @@ def counted_figures(text: str, question: Question) -> list[Number]:
     of the dead never by a count of the wounded; a year, a date or the question's own
     figure never. Where a sentence counts the asked group itself ("48 people including
     17 children"), only that count answers "how many children"."""
-    counted = question.counted
     asked = {value_key(n.value) for n in numbers_in(question.text) if n.value is not None}
+    figures = [n for n in numbers_in(text) if n.is_figure and not _is_asked(n, asked)]
+    counted = question.counted
+    if counted is None:
+        return figures
     worded = Worded(text)
     words = worded.words
     found, tolls, direct = [], [], []
-    for number in numbers_in(text):
-        if not number.is_figure or (number.value is not None and value_key(number.value) in asked):
-            continue
-        unit = (number.unit or "").lower()
-        if counted is not None and (
-            text[number.end : number.end + 1] == "%" or unit in asking.SHARE_UNITS or (unit in asking.TIME_UNITS and not question.units)
-        ):
+    for number in figures:
+        if _counts_share_or_duration(number, text, question):
             continue  # "how many people": a share or a duration counts none
-        if counted is None:
-            found.append(number)
-            continue
         first, index = worded.index(number)
-        if counted.harm == "killed" and counts_the_wounded(words, index, first=first):
+        if _counts_other_harm(counted, words, index, first):
             continue
-        if counted.harm == "wounded" and counts_the_dead(words, index, first=first):
-            continue
-        if counted.of_people and counted.harm != "wounded" and _toll_before(words, index):
+        if _is_toll(counted, words, index):
             tolls.append(number)  # "the death toll ... rose to 21": the toll, whatever follows
             continue
-        if question.units and (number.unit or "") not in question.units:
+        if not _in_asked_units(number, question):
             continue
-        after = term_set(" ".join(words[index + 1 : index + 1 + THING_REACH])) & counted.terms
-        if after:
+        if _names_thing_after(counted, words, index):
             direct.append(number)
-        if counted.of_people:
-            window = " ".join(words[max(0, index - PEOPLE_REACH[0]) : index + PEOPLE_REACH[1] + 1])
-        else:
-            window = " ".join(words[index + 1 : index + 1 + THING_REACH])
-        if term_set(window) & counted.terms:
+        if _names_counted_near(counted, words, index):
             found.append(number)
-    if direct and counted is not None and counted.of_people and not counted.terms & _PEOPLE:
+    if direct and counted.of_people and not counted.terms & _PEOPLE:
         return direct  # a subgroup (children, women) is counted by its own number only
     return tolls + found
+
+
+def _is_asked(number: Number, asked: set[str]) -> bool:
+    """Whether the number is one the question itself gives."""
+    return number.value is not None and value_key(number.value) in asked
+
+
+def _counts_share_or_duration(number: Number, text: str, question: Question) -> bool:
+    """A percentage, a share or (unless the question asks in units) a duration."""
+    unit = (number.unit or "").lower()
+    return text[number.end : number.end + 1] == "%" or unit in asking.SHARE_UNITS or (unit in asking.TIME_UNITS and not question.units)
+
+
+def _counts_other_harm(counted: Counted, words: list[str], index: int, first: int) -> bool:
+    """A count of the wounded for "how many were killed", or of the dead for "how many
+    were wounded"."""
+    if counted.harm == "killed":
+        return counts_the_wounded(words, index, first=first)
+    if counted.harm == "wounded":
+        return counts_the_dead(words, index, first=first)
+    return False
+
+
+def _is_toll(counted: Counted, words: list[str], index: int) -> bool:
+    """A toll of people, where the question does not ask for the wounded."""
+    return counted.of_people and counted.harm != "wounded" and _toll_before(words, index)
+
+
+def _in_asked_units(number: Number, question: Question) -> bool:
+    """Whether the number is given in a unit the question asks in, if it asks in any."""
+    return not question.units or (number.unit or "") in question.units
+
+
+def _names_thing_after(counted: Counted, words: list[str], index: int) -> bool:
+    """Whether the words right after the number name what is counted ("17 children")."""
+    return bool(term_set(" ".join(words[index + 1 : index + 1 + THING_REACH])) & counted.terms)
+
+
+def _names_counted_near(counted: Counted, words: list[str], index: int) -> bool:
+    """Whether the number's words say it counts what is counted: people on either side of
+    it, a thing only right after it."""
+    if counted.of_people:
+        window = " ".join(words[max(0, index - PEOPLE_REACH[0]) : index + PEOPLE_REACH[1] + 1])
+    else:
+        window = " ".join(words[index + 1 : index + 1 + THING_REACH])
+    return bool(term_set(window) & counted.terms)
 
 
 class KindCheck:
     def __init__(self, collection: Collection, attribution: Attribution) -> None:
         self.collection = collection
         self.attribution = attribution
+        self._offers: dict[Kind, Callable[[Question, ReportView, Region, str], bool]] = {
+            Kind.COUNT: self._offers_count,
+            Kind.MONEY: self._offers_money,
+            Kind.DURATION: self._offers_duration,
+            Kind.SHARE: self._offers_share,
+            Kind.AGE: self._offers_age,
+            Kind.DATE: self._offers_date,
+            Kind.TIME_OF_DAY: self._offers_time_of_day,
+            Kind.SPEAKER: self._offers_speaker,
+            Kind.PERSON: self._offers_person,
+            Kind.ORGANISATION: self._offers_organisation,
+            Kind.PLACE: self._offers_place,
+            Kind.NAME: self._offers_name,
+            Kind.REASON: self._offers_reason,
+        }
 
     def offered(self, question: Question, view: ReportView, region: Region) -> frozenset[Kind]:
         """The kinds asked that region offers, new to the question."""
         text = view.words(region)
         offered = set()
         for kind in question.kinds:
-            if self._offers(kind, question, view, region, text):
+            offers = self._offers.get(kind)
+            if offers is not None and offers(question, view, region, text):
                 offered.add(kind)
         return frozenset(offered)
 
-    def _offers(self, kind: Kind, question: Question, view: ReportView, region: Region, text: str) -> bool:
-        numbers = numbers_in(text)
-        if kind is Kind.COUNT:
-            return bool(counted_figures(text, question))
-        if kind is Kind.MONEY:
-            return any(n.kind == "money" or (n.unit or "") in asking.CURRENCY_WORDS for n in numbers) or self._entity(
-                question, view, region, frozenset({"MONEY"})
-            )
-        if kind is Kind.DURATION:
-            return any((n.is_figure or n.kind == "vague") and (n.unit or "").rstrip("s") + "s" in {u.rstrip("s") + "s" for u in question.units} for n in numbers)
-        if kind is Kind.SHARE:
-            return any((n.unit or "") in asking.SHARE_UNITS or text[n.end : n.end + 1] == "%" for n in numbers) or self._entity(
-                question, view, region, frozenset({"PERCENT"})
-            )
-        if kind is Kind.AGE:
-            lowered = text.lower()
-            return any(
-                n.is_figure and (n.unit or "").startswith("year") and "old" in lowered[n.end : n.end + 16] for n in numbers
-            ) or " aged " in f" {lowered} "
-        if kind is Kind.DATE:
-            return any(n.kind in ("date", "year") and _novel(n.text, question) for n in numbers) or self._entity(
-                question, view, region, frozenset({"DATE"}), needs_date=True
-            )
-        if kind is Kind.TIME_OF_DAY:
-            return any(n.kind == "time" for n in numbers) or self._entity(question, view, region, frozenset({"TIME"}))
-        if kind is Kind.SPEAKER:
-            speaker = self.attribution.speaker(view, region.start, region.end)
-            return speaker is not None and _novel(speaker.name, question) and (not question.responsibility or self._says_responsibility(text))
-        if kind is Kind.PERSON:
-            if question.focus & asking.PERSON_NOUNS:  # "the name of the bomber": a person named by the bomber
-                return self._near_focus(question, view, region, frozenset({"PERSON"}))
-            return self._entity(question, view, region, frozenset({"PERSON"}), actors_only=True)
-        if kind is Kind.ORGANISATION:
-            if question.responsibility and not self._says_responsibility(text):
-                return False
-            return self._entity(question, view, region, frozenset({"ORG", "NORP"}), actors_only=True)
-        if kind is Kind.PLACE:
-            if question.focus & asking.PLACE_NOUNS:  # "which village": a place named by the village
-                return self._near_focus(question, view, region, NAMED, reach=PLACE_REACH)
-            return self._entity(question, view, region, PLACES) or self._placed_name(question, text)
-        if kind is Kind.NAME:
-            return self._entity(question, view, region, NAMED) or _has_identifier(text, question)
-        if kind is Kind.REASON:
-            return self._offers_reason(text, question)
-        return False
+    def _offers_count(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        return bool(counted_figures(text, question))
+
+    def _offers_money(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        return any(n.kind == "money" or (n.unit or "") in asking.CURRENCY_WORDS for n in numbers_in(text)) or self._entity(
+            question, view, region, frozenset({"MONEY"})
+        )
+
+    def _offers_duration(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        asked_units = {u.rstrip("s") + "s" for u in question.units}
+        return any((n.is_figure or n.kind == "vague") and (n.unit or "").rstrip("s") + "s" in asked_units for n in numbers_in(text))
+
+    def _offers_share(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        return any((n.unit or "") in asking.SHARE_UNITS or text[n.end : n.end + 1] == "%" for n in numbers_in(text)) or self._entity(
+            question, view, region, frozenset({"PERCENT"})
+        )
+
+    def _offers_age(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        lowered = text.lower()
+        return any(
+            n.is_figure and (n.unit or "").startswith("year") and "old" in lowered[n.end : n.end + 16] for n in numbers_in(text)
+        ) or " aged " in f" {lowered} "
+
+    def _offers_date(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        return any(n.kind in ("date", "year") and _novel(n.text, question) for n in numbers_in(text)) or self._entity(
+            question, view, region, frozenset({"DATE"}), needs_date=True
+        )
+
+    def _offers_time_of_day(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        return any(n.kind == "time" for n in numbers_in(text)) or self._entity(question, view, region, frozenset({"TIME"}))
+
+    def _offers_speaker(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        speaker = self.attribution.speaker(view, region.start, region.end)
+        return speaker is not None and _novel(speaker.name, question) and (not question.responsibility or self._says_responsibility(text))
+
+    def _offers_person(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        if question.focus & asking.PERSON_NOUNS:  # "the name of the bomber": a person named by the bomber
+            return self._near_focus(question, view, region, frozenset({"PERSON"}))
+        return self._entity(question, view, region, frozenset({"PERSON"}), actors_only=True)
+
+    def _offers_organisation(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        if question.responsibility and not self._says_responsibility(text):
+            return False
+        return self._entity(question, view, region, frozenset({"ORG", "NORP"}), actors_only=True)
+
+    def _offers_place(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        if question.focus & asking.PLACE_NOUNS:  # "which village": a place named by the village
+            return self._near_focus(question, view, region, NAMED, reach=PLACE_REACH)
+        return self._entity(question, view, region, PLACES) or self._placed_name(question, text)
+
+    def _offers_name(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        return self._entity(question, view, region, NAMED) or _has_identifier(text, question)
+
+    def _offers_reason(self, question: Question, view: ReportView, region: Region, text: str) -> bool:
+        """A cause the question does not already say: words after "because" (or before
+        "caused") that are new to it, or a fault named."""
+        lowered = [w.lower().strip(",.;:") for w in text.split()]
+        asked = question.terms
+        for match in phrases.find_all(CAUSE_BEFORE_EFFECT, text):
+            after = text[match.end() :].split()[:CAUSE_REACH]
+            if len(term_set(" ".join(after)) - asked) >= NEW_CAUSE_WORDS:
+                return True
+        for match in phrases.find_all(EFFECT_BEFORE_CAUSE, text):
+            before = text[: match.start()].split()[-CAUSE_REACH:]
+            if len(term_set(" ".join(before)) - asked) >= NEW_CAUSE_WORDS:
+                return True
+        return any(w in FAULT_WORDS and not term_set(w) & asked for w in lowered)
 
     def _entity(
         self,
@@ -289,22 +362,6 @@ class KindCheck:
             return True
         words = [w.lower().strip(",.;:") for w in text.split()]
         return any(w.startswith("claim") and any(a in ATTACKS for a in words[i + 1 : i + 5]) for i, w in enumerate(words))
-
-    @staticmethod
-    def _offers_reason(text: str, question: Question) -> bool:
-        """A cause the question does not already say: words after "because" (or before
-        "caused") that are new to it, or a fault named."""
-        lowered = [w.lower().strip(",.;:") for w in text.split()]
-        asked = question.terms
-        for match in phrases.find_all(CAUSE_BEFORE_EFFECT, text):
-            after = text[match.end() :].split()[:CAUSE_REACH]
-            if len(term_set(" ".join(after)) - asked) >= NEW_CAUSE_WORDS:
-                return True
-        for match in phrases.find_all(EFFECT_BEFORE_CAUSE, text):
-            before = text[: match.start()].split()[-CAUSE_REACH:]
-            if len(term_set(" ".join(before)) - asked) >= NEW_CAUSE_WORDS:
-                return True
-        return any(w in FAULT_WORDS and not term_set(w) & asked for w in lowered)
 
 
 def identifiers(text: str) -> list[str]:

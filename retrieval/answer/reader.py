@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice, takewhile
 
 from retrieval.answer.collection import Collection
 from retrieval.answer.filters import read_filters
@@ -130,37 +131,12 @@ def wanted_kinds(text: str) -> frozenset[Kind]:
     kinds: set[Kind] = set()
     lowered = text.lower()
     opening = " ".join(lowered.split()[:4])
-    if phrases.has(asking.DURATION, lowered):
-        kinds.add(Kind.DURATION)
-    elif phrases.has(asking.AGE, lowered):
-        kinds.add(Kind.AGE)
-    elif phrases.has(asking.SHARE, lowered):
-        kinds.add(Kind.SHARE)
-    elif phrases.has(("how much",), lowered) and phrases.has(asking.MONEY, lowered):
-        kinds.add(Kind.MONEY)
-    elif phrases.has(asking.COUNT, lowered) or _asks_measure(lowered) or focus_of(text) & asking.MEASURE_WORDS:
-        # "What was the total dollar amount": an amount of money; "what exact value": a number
-        kinds.add(Kind.MONEY if any(w in asking.CURRENCY_WORDS for w in re.findall(r"\w+", lowered)) else Kind.COUNT)
-    if phrases.has(asking.TIME_OF_DAY, lowered):
-        kinds.add(Kind.TIME_OF_DAY)
-    elif phrases.has(asking.DATE, opening):
-        kinds.add(Kind.DATE)
-    if phrases.has(asking.SOURCE, lowered) or (
-        phrases.find(("who", "whom", "which group", "which organisation", "which organization"), opening)
-        and any(w.strip("?,.") in SPEECH_VERBS for w in lowered.split())
-    ):
-        kinds.add(Kind.SPEAKER)
-    elif phrases.has(("who", "whom", "whose"), opening):
-        kinds |= {Kind.PERSON, Kind.ORGANISATION}  # "Who analysed ...": a person or a body
-    focus = focus_of(text) - asking.MEASURE_WORDS
-    if focus & asking.PERSON_NOUNS:
-        # "the name of the bomber" wants a name; "which official", "which victim" may be
-        # answered by a description ("a pregnant woman") as well.
-        kinds.add(Kind.PERSON if phrases.has(("name of", "names of"), lowered) else Kind.NAME)
-    elif focus & asking.ORGANISATION_NOUNS and Kind.SPEAKER not in kinds:
-        kinds.add(Kind.ORGANISATION)
-    elif focus & asking.PLACE_NOUNS:
-        kinds.add(Kind.PLACE)
+    asked_about = focus_of(text)
+    kinds.update(_figure_kind(lowered, asked_about))
+    kinds.update(_moment_kind(lowered, opening))
+    kinds.update(_actor_kinds(lowered, opening))
+    focus = asked_about - asking.MEASURE_WORDS
+    kinds.update(_focus_kind(focus, lowered, asks_speaker=Kind.SPEAKER in kinds))
     if phrases.has(asking.PLACE, lowered) and not focus - asking.PLACE_NOUNS:
         kinds.add(Kind.PLACE)
     if phrases.has(asking.REASON, lowered):
@@ -171,6 +147,59 @@ def wanted_kinds(text: str) -> frozenset[Kind]:
     if not kinds and focus:
         kinds.add(Kind.NAME)
     return frozenset(kinds)
+
+
+def _figure_kind(lowered: str, focus: frozenset[str]) -> tuple[Kind, ...]:
+    """The figure a question asks for, if any: a duration, an age, a share, an amount of
+    money or a count."""
+    if phrases.has(asking.DURATION, lowered):
+        return (Kind.DURATION,)
+    if phrases.has(asking.AGE, lowered):
+        return (Kind.AGE,)
+    if phrases.has(asking.SHARE, lowered):
+        return (Kind.SHARE,)
+    if phrases.has(("how much",), lowered) and phrases.has(asking.MONEY, lowered):
+        return (Kind.MONEY,)
+    if phrases.has(asking.COUNT, lowered) or _asks_measure(lowered) or focus & asking.MEASURE_WORDS:
+        # "What was the total dollar amount": an amount of money; "what exact value": a number
+        return (Kind.MONEY if any(w in asking.CURRENCY_WORDS for w in re.findall(r"\w+", lowered)) else Kind.COUNT,)
+    return ()
+
+
+def _moment_kind(lowered: str, opening: str) -> tuple[Kind, ...]:
+    """The moment a question asks for, if any: a time of day, or a date."""
+    if phrases.has(asking.TIME_OF_DAY, lowered):
+        return (Kind.TIME_OF_DAY,)
+    if phrases.has(asking.DATE, opening):
+        return (Kind.DATE,)
+    return ()
+
+
+def _actor_kinds(lowered: str, opening: str) -> tuple[Kind, ...]:
+    """Who a question asks for, if anyone: whoever said or reported something, else a
+    person or a body."""
+    if phrases.has(asking.SOURCE, lowered) or (
+        phrases.find(("who", "whom", "which group", "which organisation", "which organization"), opening)
+        and any(w.strip("?,.") in SPEECH_VERBS for w in lowered.split())
+    ):
+        return (Kind.SPEAKER,)
+    if phrases.has(("who", "whom", "whose"), opening):
+        return (Kind.PERSON, Kind.ORGANISATION)  # "Who analysed ...": a person or a body
+    return ()
+
+
+def _focus_kind(focus: frozenset[str], lowered: str, asks_speaker: bool) -> tuple[Kind, ...]:
+    """The kind of thing the noun a "which" question asks about is, if any: a person, an
+    organisation (unless whoever said something is asked for), or a place."""
+    if focus & asking.PERSON_NOUNS:
+        # "the name of the bomber" wants a name; "which official", "which victim" may be
+        # answered by a description ("a pregnant woman") as well.
+        return (Kind.PERSON if phrases.has(("name of", "names of"), lowered) else Kind.NAME,)
+    if focus & asking.ORGANISATION_NOUNS and not asks_speaker:
+        return (Kind.ORGANISATION,)
+    if focus & asking.PLACE_NOUNS:
+        return (Kind.PLACE,)
+    return ()
 
 
 def asks_responsibility(text: str) -> bool:
@@ -207,31 +236,44 @@ def intent_of(text: str, kinds: frozenset[Kind]) -> Intent:
 def counted_of(text: str) -> Counted | None:
     """What "how many ..." counts: the words after it up to the verb, and the harm the
     question asks about."""
-    words = [w.lower() for w in _WORD.findall(text)]
     stems = term_set(text)
     harm = "wounded" if stems & _WOUNDED else "killed" if stems & _KILLED else None
-    phrase_words: list[str] = []
+    phrase_words = _counted_words([w.lower() for w in _WORD.findall(text)])
+    if not phrase_words and harm is None:
+        return None
+    head = term_set(phrase_words[-1]) if phrase_words else frozenset()
+    if not phrase_words or head & _PEOPLE:
+        return Counted(" ".join(phrase_words) or "people", _people_terms(harm), True, harm)
+    if head & _CHILDREN:
+        return Counted(" ".join(phrase_words), frozenset(_CHILDREN), True, harm)
+    return Counted(" ".join(phrase_words), frozenset(head), False, harm)
+
+
+def _counted_words(words: list[str]) -> list[str]:
+    """The words after the first "how many", up to the verb, a word of harm or the
+    question mark, and at most MAX_COUNTED_WORDS of them."""
     for i in range(len(words) - 1):
         if words[i] == "how" and words[i + 1] == "many":
             rest = words[i + 2 :]
             while rest and (rest[0] in ("of", "the", "more", "other") or like_num(rest[0])):
                 rest = rest[1:]  # "how many of the 14 residents"
-            for word in rest:
-                if word in STOP_WORDS or word == "?" or term_set(word) & (_KILLED | _WOUNDED) or word in SPEECH_VERBS:
-                    break
-                phrase_words.append(word)
-                if len(phrase_words) >= MAX_COUNTED_WORDS:
-                    break
-            break
-    head = term_set(phrase_words[-1]) if phrase_words else frozenset()
-    if not phrase_words and harm is None:
-        return None
-    if not phrase_words or head & _PEOPLE:
-        terms = _WOUNDED if harm == "wounded" else _PEOPLE | _KILLED if harm == "killed" else _PEOPLE | _KILLED | _WOUNDED
-        return Counted(" ".join(phrase_words) or "people", frozenset(terms), True, harm)
-    if head & _CHILDREN:
-        return Counted(" ".join(phrase_words), frozenset(_CHILDREN), True, harm)
-    return Counted(" ".join(phrase_words), frozenset(head), False, harm)
+            return list(islice(takewhile(lambda word: not _ends_counted(word), rest), MAX_COUNTED_WORDS))
+    return []
+
+
+def _ends_counted(word: str) -> bool:
+    """A word no longer of what is counted: a stop word, a word of harm or of speech."""
+    return word in STOP_WORDS or word == "?" or bool(term_set(word) & (_KILLED | _WOUNDED)) or word in SPEECH_VERBS
+
+
+def _people_terms(harm: str | None) -> frozenset[str]:
+    """The stems a count of people stands next to: of the wounded, of the dead, or of
+    either where the question names no harm."""
+    if harm == "wounded":
+        return _WOUNDED
+    if harm == "killed":
+        return _PEOPLE | _KILLED
+    return _PEOPLE | _KILLED | _WOUNDED
 
 
 def units_of(text: str, kinds: frozenset[Kind], counted: Counted | None) -> frozenset[str]:
