@@ -95,13 +95,15 @@ class QuestionReader:
         candidates = [part for _, _, run in runs(text) for part in re.split(r"['’]s\s+", run)]
         candidates = [_strip_question_words(run) for run in candidates]
         words = [w for w in _WORD.findall(text) if w.isalnum() or "-" in w]
-        grams = {
+        grams = dict.fromkeys(  # in the question's order, so that every run reads it alike
             " ".join(words[i : i + n])
             for n in range(1, MAX_PLACE_WORDS + 1)
             for i in range(len(words) - n + 1)
             if words[i].lower() not in STOP_WORDS and words[i + n - 1].lower() not in STOP_WORDS
-        }
-        lower_places = [g for g in grams if not g[:1].isupper() and self.collection.is_place(g)]
+        )
+        # A place written in lower case ("in al-bab"): one the recogniser named as an
+        # entity, not an adjective that often follows "in" ("in central Damascus").
+        lower_places = [g for g in grams if not g[:1].isupper() and self.collection.is_known_name(g) and self.collection.is_place(g)]
         places, names = [], []
         for run in [c for c in candidates if c] + lower_places:
             if self.collection.is_place(run):
