@@ -94,7 +94,8 @@ class Verify:
     def _place(self, claim: DraftClaim, cited: list[int], windows: dict[int, Window]) -> tuple[Window, Span, str] | None:
         """The report and the words a claim rests on: the composer's span; its quote,
         located in the cited report or else in another one it was given; or the best
-        supporting sentence of the cited report."""
+        supporting sentence of the cited report (or the report a copied sentence of prose
+        comes from)."""
         if claim.span is not None and cited:
             window = windows[cited[0]]
             if window.report.text[claim.span.start : claim.span.end] == claim.span.text:
@@ -110,6 +111,14 @@ class Verify:
                 found = locate(claim.quote, window.report.text, window.ranges)
                 if found is not None:
                     return window, found, "corrected"
+        if not claim.quote:
+            # A sentence of prose copied from a report other than the one it cites.
+            words = checks.claim_words(claim.statement)
+            if not any(locate(words, windows[n].report.text, windows[n].ranges) for n in cited):
+                for window in windows.values():
+                    found = None if window.n in cited else locate(words, window.report.text, window.ranges)
+                    if found is not None:
+                        return window, found, "corrected"
         for n in cited:
             span = best_support(windows[n], claim.statement)
             if span is not None:

@@ -90,6 +90,11 @@ def support_for(window: Window, span: Span) -> Support:
     return Support(window, view, span, sentence, view.before(sentence.start))
 
 
+def claim_words(statement: str) -> str:
+    """What a statement claims, without its opener or attribution, as a report may write it."""
+    return _claim_text(statement).rstrip(".")
+
+
 def _claim_text(statement: str) -> str:
     """The statement without its opener ("Yes:", "According to X,") and attribution
     phrases, which claim nothing themselves."""
