@@ -75,22 +75,36 @@ class IncidentScope:
 
     def outside(self, scope: Scope, view: ReportView, region: Region) -> str | None:
         """Why the claim at region of a report is about another incident, or None."""
-        report = view.report
-        whole = f"{report.title}\n{view.text}"
-        if scope.places and not any(spelled_in(p, whole) for p in scope.places):
-            return f"its report never names {scope.places[0]}"
+        return (
+            _place_unnamed(scope, view)
+            or self._published_elsewhen(scope, view)
+            or self._other_place(scope, view, region)
+            or self._other_date(scope, view, region)
+        )
+
+    def _published_elsewhen(self, scope: Scope, view: ReportView) -> str | None:
+        """Why a report published far from the incident's dates is about another one, or None."""
         published = view.published
         if scope.dates is not None and published is not None and not _within(published, scope.dates):
             # Postmortems and retrospectives come out long after; they name the date.
             if not self._names_date(view, scope.dates):
-                return f"its report is dated {report.published}, not near {scope.describe() or 'the incident'}"
+                return f"its report is dated {view.report.published}, not near {scope.describe() or 'the incident'}"
+        return None
+
+    def _other_place(self, scope: Scope, view: ReportView, region: Region) -> str | None:
+        """The place the claim's sentence (or the one before) says it happened in, when that
+        is none of the incident's places and its report's lead and title do not name it."""
         sentence = Region(view.before(region.start).start, region.end)
         named = [n for n in self._places(view, sentence, where_it_happened=True) if not _is_country(n)]
         if named and scope.places and not any(written_in(p, n) or written_in(n, p) for p in scope.places for n in named):
-            lead = self._places(view, view.lead()) + [report.title]
+            lead = self._places(view, view.lead()) + [view.report.title]
             if not any(written_in(n, " ".join(lead)) for n in named):
                 return f"it is about {named[0]}"
-        said = self._sentence_date(view, view.sentence(region.start, region.end), published)
+        return None
+
+    def _other_date(self, scope: Scope, view: ReportView, region: Region) -> str | None:
+        """The day the claim's sentence names, when it is far from the incident's dates."""
+        said = self._sentence_date(view, view.sentence(region.start, region.end), view.published)
         if said is not None and scope.dates is not None and not _within(said, scope.dates):
             return f"it is dated {said.start.isoformat() if said.year_known else said.start.strftime('%-d %B')}"
         return None
@@ -133,6 +147,14 @@ class IncidentScope:
             if found is not None and found.days <= MAX_DAYS_NAMED:
                 return found  # a month alone ("since March", "in August") names no day of an incident
         return None
+
+
+def _place_unnamed(scope: Scope, view: ReportView) -> str | None:
+    """Why a report that never names the incident's places is about another one, or None."""
+    whole = f"{view.report.title}\n{view.text}"
+    if scope.places and not any(spelled_in(p, whole) for p in scope.places):
+        return f"its report never names {scope.places[0]}"
+    return None
 
 
 def _within(day: DateRange, incident: DateRange) -> bool:

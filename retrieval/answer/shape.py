@@ -16,15 +16,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import replace
 
+from retrieval.answer.draft import Draft
 from retrieval.answer.incident import IncidentScope, Scope
 from retrieval.answer.kinds import counted_figures
 from retrieval.answer.question import Intent, Question
 from retrieval.answer.report import Region, ReportView
 from retrieval.answer.retrieve import FilterEffect
 from retrieval.answer.timeline import date_of
-from retrieval.answer.types import Answer, Citation, Claim, Dropped, Event, Figure
+from retrieval.answer.types import Answer, Citation, Claim, Dropped, Event, Figure, Verification
 from retrieval.answer.verify import Verified, VerifiedClaim, best_support
-from retrieval.answer.windows import Window
+from retrieval.answer.windows import Reading, Window
 from retrieval.language.en.speech import SPEECH_VERBS
 from retrieval.language.en.stop_words import STOP_WORDS
 from retrieval.language.numbers import figures_in, numbers_in
@@ -45,51 +46,28 @@ class Shape:
         draft = verified.draft
         reading = draft.reading
         question = reading.question
-        notes = [*_filter_notes(question, reading.effect), *draft.notes]
-        if question.language:
-            notes.append(OTHER_LANGUAGE.format(language=question.language))
         claims = list(verified.claims)
         verification = verified.verification
         if question.intent is Intent.FIGURES and claims:
-            claims, off = self._one_incident(question, claims)
-            if off:
-                verification = replace(verification, dropped=verification.dropped + tuple(off))
+            claims, verification = self._one_incident(question, claims, verification)
         answer = Answer(
             question=question.asked,
             text=REFUSAL,
             refused=True,
             verification=verification,
-            notes=notes,
+            notes=_notes(question, draft),
             composer=draft.composer,
             retrieval_query=question.search if question.is_follow_up else None,
             filters=question.filters.description,
             filter=_filter_data(question, reading.effect),
         )
         if not claims:
-            if reading.effect is not None and reading.effect.reports_left == 0:
-                answer.notes.insert(0, NOTHING_LEFT.format(filters=question.filters.description))
-            answer.related = _related(list(reading.windows), question.search)
-            return answer
+            return _refused(answer, reading)
         copies: dict[int, tuple[str, ...]] = {}
         if question.intent is Intent.FIGURES:
             claims.sort(key=lambda c: (c.window.report.published or "9999", c.window.n))
             claims, copies = _one_row_per_story(question, claims)
-        numbers: dict[int, int] = {}
-        for claim in claims:
-            numbers.setdefault(claim.window.n, len(numbers) + 1)
-        answer.refused = False
-        answer.text = "\n".join(f"{' '.join(c.statement.split())} [{numbers[c.window.n]}]" for c in claims)
-        answer.claims = [
-            Claim(c.statement, numbers[c.window.n], c.window.doc_id, c.span.text, c.span.start, c.span.end, c.said_by, c.figures)
-            for c in claims
-        ]
-        first: dict[int, VerifiedClaim] = {}
-        for claim in claims:
-            first.setdefault(claim.window.n, claim)
-        answer.citations = [
-            _citation(numbers[n], c.window, c.span.text, c.span.start, c.span.end, c.said_by, copies.get(n, ()))
-            for n, c in first.items()
-        ]
+        numbers = _cite(answer, claims, copies)
         if question.intent is Intent.TIMELINE:
             answer.events = _events(claims, numbers)
         elif question.intent is Intent.FIGURES:
@@ -104,8 +82,11 @@ class Shape:
         best = claims[0]
         return self.incidents.scope(question, ReportView(best.window.report), Region(best.span.start, best.span.end))
 
-    def _one_incident(self, question: Question, claims: list[VerifiedClaim]) -> tuple[list[VerifiedClaim], list[Dropped]]:
-        """The claims about the incident of the first (the composer's best) claim."""
+    def _one_incident(
+        self, question: Question, claims: list[VerifiedClaim], verification: Verification
+    ) -> tuple[list[VerifiedClaim], Verification]:
+        """The claims about the incident of the first (the composer's best) claim; the
+        verification, with the others dropped as about another incident."""
         scope = self._scope(question, claims)
         kept, off = [], []
         for claim in claims:
@@ -114,7 +95,51 @@ class Shape:
                 kept.append(claim)
             else:
                 off.append(Dropped(claim.statement, f"about another incident: {reason}"))
-        return kept, off
+        if off:
+            verification = replace(verification, dropped=verification.dropped + tuple(off))
+        return kept, verification
+
+
+def _notes(question: Question, draft: Draft) -> list[str]:
+    """What the answer says besides its claims: which reports were searched, the
+    composer's notes, and that the question is not in English."""
+    notes = [*_filter_notes(question, draft.reading.effect), *draft.notes]
+    if question.language:
+        notes.append(OTHER_LANGUAGE.format(language=question.language))
+    return notes
+
+
+def _refused(answer: Answer, reading: Reading) -> Answer:
+    """The refusal, with the closest passages, and why nothing was searched when the
+    filters left no report."""
+    question = reading.question
+    if reading.effect is not None and reading.effect.reports_left == 0:
+        answer.notes.insert(0, NOTHING_LEFT.format(filters=question.filters.description))
+    answer.related = _related(list(reading.windows), question.search)
+    return answer
+
+
+def _cite(answer: Answer, claims: list[VerifiedClaim], copies: dict[int, tuple[str, ...]]) -> dict[int, int]:
+    """The claims as the answer's text and claims, and the reports they rest on as its
+    citations, numbered by first use, each with the span of its first claim; returns the
+    number of each window's report."""
+    numbers: dict[int, int] = {}
+    for claim in claims:
+        numbers.setdefault(claim.window.n, len(numbers) + 1)
+    answer.refused = False
+    answer.text = "\n".join(f"{' '.join(c.statement.split())} [{numbers[c.window.n]}]" for c in claims)
+    answer.claims = [
+        Claim(c.statement, numbers[c.window.n], c.window.doc_id, c.span.text, c.span.start, c.span.end, c.said_by, c.figures)
+        for c in claims
+    ]
+    first: dict[int, VerifiedClaim] = {}
+    for claim in claims:
+        first.setdefault(claim.window.n, claim)
+    answer.citations = [
+        _citation(numbers[n], c.window, c.span.text, c.span.start, c.span.end, c.said_by, copies.get(n, ()))
+        for n, c in first.items()
+    ]
+    return numbers
 
 
 def _citation(

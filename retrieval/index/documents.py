@@ -8,7 +8,8 @@ or punctuation.
 Besides the text, a report takes what its file says about itself: the title, the outlet
 (``source``) and the date (``published``) from a collection's fields, PDF and Word
 properties or HTML ``<meta>`` tags, and failing a date, from a dateline opening the text
-("ALEPPO 14 June 2016"). The file name is the source only when nothing better exists.
+("ALEPPO 14 June 2016", ``report_dates``). The file name is the source only when nothing
+better exists.
 
 Nothing is read before its size is checked (``max_bytes``: a file, or one line of a
 .jsonl collection), and a collection is read line by line, so memory does not grow with
@@ -22,10 +23,11 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from retrieval.index.report_dates import dateline_date, normalise_date
 from retrieval.language.plural import counted
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".jsonl")
@@ -95,61 +97,6 @@ def clean_text(text: str) -> str:
     text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
-
-
-def normalise_date(value: Any) -> str | None:
-    """An ISO date (YYYY-MM-DD) from the usual spellings, or None."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, (date, datetime)):
-        return value.strftime("%Y-%m-%d")
-    text = str(value).strip()
-    match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", text)
-    if match:
-        return "-".join(match.groups())
-    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%B %d, %Y", "%d %B %Y", "%Y/%m/%d"):
-        try:
-            return datetime.strptime(text, fmt).strftime("%Y-%m-%d")
-        except ValueError:
-            continue
-    return _parse_whole_date(text)
-
-
-def _parse_whole_date(text: str) -> str | None:
-    """text as a date with a day, a month and a year ("Wed Feb 3 2016"), by dateparser;
-    None when text is anything more or less than that."""
-    import dateparser
-
-    # Day first where numbers alone are ambiguous ("06-01-2016"), as most outlets write it.
-    found = dateparser.parse(
-        text, languages=["en"], settings={"REQUIRE_PARTS": ["day", "month", "year"], "DATE_ORDER": "DMY"}
-    )
-    return found.strftime("%Y-%m-%d") if found else None
-
-
-# A dateline opens a report: a date, maybe after the place in capitals ("ALEPPO 14 June
-# 2016", "Wed Feb 3 2016", "2016-10-31"). Candidates end with a year; dateparser decides.
-_DATELINE = re.compile(
-    r"(?:[A-Z][A-Z'’.\-]+(?:[ ,]+[A-Z][A-Z'’.\-]+)*\s*[,:\-–—]?\s+)?"
-    rf"(?P<date>\d{{4}}-\d\d-\d\d|[^\n]{{0,32}}?\b(?:19|20)\d\d)(?P<after>\D|$)"
-)
-DATELINE_LINES = 2  # the first line, or the one after a title line
-# A date that a sentence opens with ("On 5 December 2007, the service failed", "On June
-# 3rd at 09:14 UTC we deployed") dates an event, not the report.
-_SENTENCE_DATE = re.compile(r"(?:on|in|by|since|from|until|as of|at)\b", re.IGNORECASE)
-
-
-def dateline_date(text: str) -> str | None:
-    """The ISO date of a dateline opening the text (its first line, or the line after a
-    title), or None."""
-    lines = [line for line in text.split("\n", 2 * DATELINE_LINES) if line.strip()][:DATELINE_LINES]
-    for line in lines:
-        match = _DATELINE.match(line.strip())
-        if match and match.group("after") != "," and not _SENTENCE_DATE.match(match.group("date")):
-            found = _parse_whole_date(match.group("date"))
-            if found:
-                return found
-    return None
 
 
 def _title_from_text(text: str, fallback: str) -> str:
@@ -305,43 +252,57 @@ def iter_jsonl(path: Path, max_bytes: int | None = None, skipped: list[str] | No
         for number, raw in enumerate(f, start=1):
             if not raw.strip():
                 continue
-            error = _too_big(f"{path.name} line {number}", len(raw), max_bytes)
+            where = f"{path.name} line {number}"
+            error = _too_big(where, len(raw), max_bytes)
             if error:
                 if skipped is None:
                     raise error
                 skipped.append(str(error))
                 continue
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as e:
-                raise DocumentError(f"{path.name} line {number}: not valid JSON ({e})") from e
-            if not isinstance(record, dict):
-                raise DocumentError(f"{path.name} line {number}: expected a JSON object")
-            missing = [k for k in JSONL_REQUIRED if not record.get(k)]
-            if missing:
-                raise DocumentError(f"{path.name} line {number}: missing field(s) {', '.join(missing)}")
-            doc_id = str(record["id"]).strip()
-            if doc_id in seen:
-                raise DocumentError(f"{path.name} line {number}: duplicate id {doc_id!r}")
-            seen.add(doc_id)
-            text = clean_text(str(record["text"]))
-            if not text:
-                raise DocumentError(f"{path.name} line {number}: empty text")
-            metadata = {k: v for k, v in record.items() if k not in JSONL_KNOWN}
-            outlet = next((str(record[k]).strip() for k in JSONL_SOURCE_FIELDS if str(record.get(k) or "").strip()), None)
+            report = _jsonl_report(path, where, raw, seen)
             found = True
-            yield Report(
-                doc_id=doc_id,
-                title=clean_text(str(record["title"])).replace("\n", " "),
-                text=text,
-                origin=str(path.resolve()),
-                source=outlet or path.name,
-                published=normalise_date(record.get("published")) or dateline_date(text),
-                url=record.get("url") or None,
-                metadata=metadata,
-            )
+            yield report
     if not found:
         raise DocumentError(f"{path.name}: no reports in this file")
+
+
+def _jsonl_report(path: Path, where: str, raw: bytes, seen: set[str]) -> Report:
+    """The report of one line of a collection (where: which line), its id added to
+    the ids seen; DocumentError when the line is no report or repeats an id."""
+    record = _jsonl_record(where, raw)
+    doc_id = str(record["id"]).strip()
+    if doc_id in seen:
+        raise DocumentError(f"{where}: duplicate id {doc_id!r}")
+    seen.add(doc_id)
+    text = clean_text(str(record["text"]))
+    if not text:
+        raise DocumentError(f"{where}: empty text")
+    metadata = {k: v for k, v in record.items() if k not in JSONL_KNOWN}
+    outlet = next((str(record[k]).strip() for k in JSONL_SOURCE_FIELDS if str(record.get(k) or "").strip()), None)
+    return Report(
+        doc_id=doc_id,
+        title=clean_text(str(record["title"])).replace("\n", " "),
+        text=text,
+        origin=str(path.resolve()),
+        source=outlet or path.name,
+        published=normalise_date(record.get("published")) or dateline_date(text),
+        url=record.get("url") or None,
+        metadata=metadata,
+    )
+
+
+def _jsonl_record(where: str, raw: bytes) -> dict[str, Any]:
+    """One line of a collection as a JSON object with the required fields."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DocumentError(f"{where}: not valid JSON ({e})") from e
+    if not isinstance(record, dict):
+        raise DocumentError(f"{where}: expected a JSON object")
+    missing = [k for k in JSONL_REQUIRED if not record.get(k)]
+    if missing:
+        raise DocumentError(f"{where}: missing field(s) {', '.join(missing)}")
+    return record
 
 
 def read_jsonl_fingerprints(path: Path, max_bytes: int | None = None, skipped: list[str] | None = None) -> dict[str, str]:

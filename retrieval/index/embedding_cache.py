@@ -40,64 +40,102 @@ class BatchVectors:
 
     def __init__(self, catalog: Catalog, embeddings: Embeddings, embedder_id: str, batch: list[Prepared]) -> None:
         title_of = {p.report.doc_id: p.report.title for p in batch}
-        self._keys: dict[str, list[str]] = {}
-        needs: dict[str, set[tuple[int, int]]] = {}  # content key -> parts (offsets in the embedded text)
-        embedded_text: dict[str, str] = {}
-        assignments = []
-        for prepared in batch:
-            keys, texts, offsets = [], [], []
-            for p in prepared.passages:
-                text = f"{title_of[p.doc_id]}\n{p.text}"
-                key = content_key(embedder_id, text)
-                keys.append(key)
-                embedded_text[key] = text
-                needs.setdefault(key, set())
-                offsets.append(len(title_of[p.doc_id]) + 1 - p.start)  # report offset -> embedded text offset
-            self._keys[prepared.report.doc_id] = keys
-            plan = assign(prepared.spans, prepared.passages)
-            for pieces in plan:
-                for passage_index, start, end in pieces:
-                    shift = offsets[passage_index]
-                    needs[keys[passage_index]].add((start + shift, end + shift))
-            assignments.append((keys, offsets, plan))
-        cached = catalog.embeddings.cached(list(needs))
-        usable = {
-            k: v for k, v in cached.items() if needs[k] <= {tuple(map(int, row)) for row in v[1]}
-        }
-        missing = [k for k in needs if k not in usable]
-        self.embedded = len(missing)
-        if missing:
-            parts = [sorted(needs[k]) for k in missing]
-            vectors, part_vectors = embed_with_parts(embeddings, [embedded_text[k] for k in missing], parts)
-            fresh = {
-                k: (vectors[i], np.asarray(parts[i], dtype=np.int32).reshape(-1, 2), part_vectors[i])
-                for i, k in enumerate(missing)
-            }
-            catalog.embeddings.cache(fresh)
-            usable.update(fresh)
+        layouts = [_lay_out(prepared, title_of, embedder_id) for prepared in batch]
+        self._keys: dict[str, list[str]] = {prepared.report.doc_id: layout.keys for prepared, layout in zip(batch, layouts)}
+        needs, embedded_text = _needs(layouts)
+        usable, self.embedded = _cached_or_embedded(catalog, embeddings, needs, embedded_text)
         lookup = {
             k: (v, {tuple(map(int, row)): pv[i] for i, row in enumerate(parts)}) for k, (v, parts, pv) in usable.items()
         }
         self._vector_of = {k: lookup[k][0].tolist() for k in lookup}
         self.passage_vectors = [self._vector_of[k] for p in batch for k in self._keys[p.report.doc_id]]
-        self.span_vectors = []
-        for keys, offsets, plan in assignments:
-            rows = []
-            for pieces in plan:
-                parts = []
-                for passage_index, start, end in pieces:
-                    shift = offsets[passage_index]
-                    parts.append((end - start, lookup[keys[passage_index]][1][(start + shift, end + shift)]))
-                vector = sum(weight * v for weight, v in parts)
-                rows.append(vector / max(float(np.linalg.norm(vector)), 1e-12))
-            dims = len(self.passage_vectors[0]) if self.passage_vectors else 0
-            self.span_vectors.append(np.asarray(rows, dtype=np.float32).reshape(len(plan), dims) if plan else np.zeros((0, dims), np.float32))
+        dims = len(self.passage_vectors[0]) if self.passage_vectors else 0
+        self.span_vectors = [_span_vectors(layout, lookup, dims) for layout in layouts]
 
     def keys_of(self, prepared: Prepared) -> list[str]:
         return self._keys[prepared.report.doc_id]
 
     def vectors_of(self, prepared: Prepared) -> list[list[float]]:
         return [self._vector_of[k] for k in self._keys[prepared.report.doc_id]]
+
+
+@dataclass
+class _Layout:
+    """A report's passages as embedded (its title, a new line, the passage), each with its
+    content key and the shift from an offset in the report to one in its embedded text,
+    and for each span the pieces its vector is pooled from (``assign``)."""
+
+    keys: list[str]
+    texts: list[str]
+    shifts: list[int]
+    plan: list[list[tuple[int, int, int]]]
+
+    def parts(self, pieces: list[tuple[int, int, int]]) -> list[tuple[str, tuple[int, int]]]:
+        """Each piece of a span as its passage's content key and its offsets in that
+        passage's embedded text."""
+        return [(self.keys[i], (start + self.shifts[i], end + self.shifts[i])) for i, start, end in pieces]
+
+
+def _lay_out(prepared: Prepared, title_of: dict[str, str], embedder_id: str) -> _Layout:
+    """How a report's passages are embedded, and which pieces of them its spans are pooled from."""
+    keys, texts, shifts = [], [], []
+    for p in prepared.passages:
+        text = f"{title_of[p.doc_id]}\n{p.text}"
+        keys.append(content_key(embedder_id, text))
+        texts.append(text)
+        shifts.append(len(title_of[p.doc_id]) + 1 - p.start)  # report offset -> embedded text offset
+    return _Layout(keys, texts, shifts, assign(prepared.spans, prepared.passages))
+
+
+def _needs(layouts: list[_Layout]) -> tuple[dict[str, set[tuple[int, int]]], dict[str, str]]:
+    """content key -> the parts of its embedded text whose vectors the spans need, and
+    content key -> that text."""
+    needs: dict[str, set[tuple[int, int]]] = {}
+    embedded_text: dict[str, str] = {}
+    for layout in layouts:
+        for key, text in zip(layout.keys, layout.texts):
+            embedded_text[key] = text
+            needs.setdefault(key, set())
+        for pieces in layout.plan:
+            for key, part in layout.parts(pieces):
+                needs[key].add(part)
+    return needs, embedded_text
+
+
+def _cached_or_embedded(
+    catalog: Catalog, embeddings: Embeddings, needs: dict[str, set[tuple[int, int]]], embedded_text: dict[str, str]
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], int]:
+    """content key -> (passage vector, part offsets, part vectors) of every text the batch
+    needs: from the cache where it holds every part needed, else embedded in one model run
+    and cached; and how many texts were embedded."""
+    cached = catalog.embeddings.cached(list(needs))
+    usable = {
+        k: v for k, v in cached.items() if needs[k] <= {tuple(map(int, row)) for row in v[1]}
+    }
+    missing = [k for k in needs if k not in usable]
+    if missing:
+        parts = [sorted(needs[k]) for k in missing]
+        vectors, part_vectors = embed_with_parts(embeddings, [embedded_text[k] for k in missing], parts)
+        fresh = {
+            k: (vectors[i], np.asarray(parts[i], dtype=np.int32).reshape(-1, 2), part_vectors[i])
+            for i, k in enumerate(missing)
+        }
+        catalog.embeddings.cache(fresh)
+        usable.update(fresh)
+    return usable, len(missing)
+
+
+def _span_vectors(layout: _Layout, lookup: dict[str, tuple[np.ndarray, dict[tuple[int, int], np.ndarray]]], dims: int) -> np.ndarray:
+    """The (n, dims) vectors of a report's spans, each the unit-length mean of its pieces'
+    pooled vectors, weighted by their lengths."""
+    if not layout.plan:
+        return np.zeros((0, dims), np.float32)
+    rows = []
+    for pieces in layout.plan:
+        parts = [(end - start, lookup[key][1][(start, end)]) for key, (start, end) in layout.parts(pieces)]
+        vector = sum(weight * v for weight, v in parts)
+        rows.append(vector / max(float(np.linalg.norm(vector)), 1e-12))
+    return np.asarray(rows, dtype=np.float32).reshape(len(layout.plan), dims)
 
 
 def assign(spans: np.ndarray, passages: list[Passage]) -> list[list[tuple[int, int, int]]]:

@@ -27,8 +27,9 @@ import numpy as np
 
 from retrieval.answer.attribution import Attribution
 from retrieval.answer.collection import Collection
+from retrieval.answer.compose.anchors import anchor_coverage
 from retrieval.answer.draft import Draft, DraftClaim
-from retrieval.answer.incident import DAYS_AFTER, IncidentScope
+from retrieval.answer.incident import IncidentScope, Scope
 from retrieval.answer.kinds import KindCheck, counted_figures, identifiers
 from retrieval.answer.question import STRICT_KINDS, Intent, Kind, Question
 from retrieval.answer.report import Region, ReportView
@@ -43,12 +44,9 @@ from retrieval.index.spans import (
     skip_furniture,
     trim_fragment_start,
 )
-from retrieval.language.dates import DateRange
 from retrieval.language import phrases
 from retrieval.language.en.harm import CUMULATIVE
-from retrieval.language.en.questions import ASKING_WORDS
-from retrieval.language.names import acronyms_spelled_out, written_in
-from retrieval.language.numbers import number_values
+from retrieval.language.names import written_in
 from retrieval.language.terms import term_set
 
 # Chosen on the studied sets together (docs/benchmarks.md says which; the held-out sets
@@ -66,7 +64,6 @@ HEADLINE = 0.85  # and a headline (title case) this much
 # A name next to the noun a "which" question asks about ("minister Omar al-Fenn"), or
 # a new name as the source of a "who said" claim, scores this much more.
 FOCUS_BONUS = 1.35
-DATE_MISSING = 0.5  # a report far from the asked date that never names its month covers at most this share of anchors
 SECOND_SPAN_RATIO = 0.8  # a second span is quoted when it scores this close to the best
 MAX_SPANS = 2
 # A figure question quotes each report about the incident whose best figure-giving span
@@ -90,9 +87,6 @@ FOCUS_REACH = 6  # words between the noun a "which" question asks about and the 
 TAIL_WORDS = 8  # an attribution right after a quote ("... according to SOHR") is quoted with it
 
 
-_ASKING = term_set(" ".join(ASKING_WORDS))
-
-
 @dataclass
 class Candidate:
     """A quotable span of window n, and what the composer found in it."""
@@ -107,28 +101,23 @@ class Candidate:
 
 
 @lru_cache(maxsize=512)
-def _report_anchors(
-    doc_id: str, content: int, title: str, published: str | None, text: str
-) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """The stemmed words, number values and spelled-out acronyms of a report, its title
-    and its date, for the names and numbers of a question to be looked up in (keyed by a
-    hash of the text: an edited report is read anew)."""
-    whole = f"{title}\n{published or ''}\n{text}"
-    return term_set(whole), number_values(whole), frozenset(acronyms_spelled_out(whole))
-
-
-@lru_cache(maxsize=512)
 def _span_terms(doc_id: str, content: int, text: str, offsets: tuple[tuple[int, int], ...]) -> tuple[frozenset[str], ...]:
     return tuple(term_set(text[a:b]) for a, b in offsets)
 
 
-def _shares_prefix(anchor: str, tokens: frozenset[str]) -> bool:
-    """"qatari" ~ "qatar", "europ" ~ "european": stems of one name in other word forms."""
-    if anchor in tokens:
-        return True
-    if len(anchor) < 5 or anchor.isdigit():
+def _figures_given(question: Question, text: str) -> set[float]:
+    """The values of the figures text gives of what the question counts."""
+    return {n.value for n in counted_figures(text, question)}
+
+
+def _another_figure(question: Question, candidate: Candidate, figures: set[float], same: list[Candidate]) -> bool:
+    """Whether a candidate gives its report a second or third figure: scoring close to the
+    report's first, apart from the spans quoted, and a figure they do not give."""
+    if candidate.score < SECOND_FIGURE_RATIO * max(c.score for c in same):
         return False
-    return any(t[:5] == anchor[:5] for t in tokens)
+    given = {v for c in same for v in _figures_given(question, c.span.text)}
+    overlapping = any(c.span.start < candidate.span.end and candidate.span.start < c.span.end for c in same)
+    return not (len(same) >= FIGURES_PER_REPORT or overlapping or figures <= given)
 
 
 def _same_claim(a: str, b: str) -> bool:
@@ -158,6 +147,14 @@ class ExtractiveComposer:
             scored += self._score_window(question, window, reading.question_vector, weights, total)
         scored.sort(key=lambda c: c.score, reverse=True)
         views = {w.n: ReportView(w.report) for w in reading.windows}
+        self._weigh_kinds(question, scored, views)
+        self._weigh_sources(question, scored[:ATTRIBUTED], views)
+        scored.sort(key=lambda c: c.score, reverse=True)
+        return scored
+
+    def _weigh_kinds(self, question: Question, scored: list[Candidate], views: dict[int, ReportView]) -> None:
+        """Spans holding the kind of answer asked score higher, the others lower; each
+        says whether it offers a kind that must be there."""
         strict = question.kinds & STRICT_KINDS
         for rank, c in enumerate(scored):
             # The answer-type check reads entities and attributions: only the spans that
@@ -166,22 +163,28 @@ class ExtractiveComposer:
                 c.offered = self.kinds.offered(question, views[c.n], Region(c.span.start, c.span.end)) if rank < TYPED else frozenset()
                 c.score *= TYPE_HIT if c.offered else TYPE_MISS
             c.offers_strict = not strict or bool(c.offered & strict)
+
+    def _weigh_sources(self, question: Question, best: list[Candidate], views: dict[int, ReportView]) -> None:
+        """The best spans scored by whom they name or credit: a new source for a "who said"
+        question, a name beside the noun a "which" question asks about, the source the
+        question names."""
         if Intent.WHO is question.intent or Kind.SPEAKER in question.kinds:
-            for c in scored[:ATTRIBUTED]:
+            for c in best:
                 speaker = self.attribution.speaker(views[c.n], c.span.start, c.span.end)
                 c.score *= FOCUS_BONUS if speaker is not None and not written_in(speaker.name, question.text) else TYPE_MISS
         elif question.focus:
-            for c in scored[:ATTRIBUTED]:
+            for c in best:
                 if self._name_near_focus(question, views[c.n], c.span):
                     c.score *= FOCUS_BONUS
         if question.source:  # "according to Amnesty": that source's claims, not others'
-            for c in scored[:ATTRIBUTED]:
-                view = views[c.n]
-                speaker = self.attribution.speaker(view, c.span.start, c.span.end)
-                credited = (speaker.shown if speaker else "") + "\n" + (view.report.source or "")
-                c.score *= FOCUS_BONUS if written_in(question.source, credited) else TYPE_MISS
-        scored.sort(key=lambda c: c.score, reverse=True)
-        return scored
+            for c in best:
+                c.score *= FOCUS_BONUS if self._credits(question.source, views[c.n], c.span) else TYPE_MISS
+
+    def _credits(self, source: str, view: ReportView, span: Span) -> bool:
+        """Whether the span's speaker, or its report's outlet, is the source named."""
+        speaker = self.attribution.speaker(view, span.start, span.end)
+        credited = (speaker.shown if speaker else "") + "\n" + (view.report.source or "")
+        return written_in(source, credited)
 
     def _score_window(self, question: Question, window: Window, vector: np.ndarray | None, weights: dict, total: float) -> list[Candidate]:
         report = window.report
@@ -190,7 +193,7 @@ class ExtractiveComposer:
         if not len(indices):
             return []
         view = ReportView(report)
-        anchor_coverage = self._anchor_coverage(question, view)
+        anchors_covered = anchor_coverage(question, view)
         offsets = tuple(map(tuple, report.spans.tolist()))
         terms_of = _span_terms(report.doc_id, hash(text), text, offsets)
         similarities = (
@@ -210,36 +213,8 @@ class ExtractiveComposer:
             if is_headline(span.text):
                 score *= HEADLINE
             score += 0.02 / window.n  # earlier-ranked reports win ties
-            found.append(Candidate(window.n, span, score, anchor_coverage, frozenset(), True, similarity))
+            found.append(Candidate(window.n, span, score, anchors_covered, frozenset(), True, similarity))
         return found
-
-    def _anchor_coverage(self, question: Question, view: ReportView) -> float:
-        """The share of the question's names, numbers and dates its report contains; a
-        report far from the asked date that never names its month covers at most half."""
-        report = view.report
-        tokens, numbers, acronyms = _report_anchors(report.doc_id, hash(report.text), report.title, report.published, report.text)
-        names = question.incident.places + question.incident.names
-        found = 0.0
-        for name in names:
-            stems = term_set(name) - _ASKING
-            if name.isupper() and name in acronyms:
-                found += 1  # "SOHR" where the report writes "Syrian Observatory for Human Rights"
-            elif stems:
-                found += sum(_shares_prefix(s, tokens) for s in stems) / len(stems)
-            else:
-                found += 1
-        # Its dates are checked as dates (below, and by the incident's scope): "on Friday"
-        # or a dateline says "6 May" in other words.
-        asked_numbers = question.incident.numbers - question.incident.date_numbers
-        found += len(asked_numbers & numbers)
-        total = len(names) + len(asked_numbers)
-        coverage = found / total if total else 1.0
-        asked = question.incident.dates
-        if asked is not None and asked.year_known and view.published is not None and not _near(view.published, asked):
-            month = asked.start.strftime("%B").lower()
-            if month not in report.text.lower():
-                coverage = min(coverage, DATE_MISSING)
-        return coverage
 
     def _name_near_focus(self, question: Question, view: ReportView, span: Span) -> bool:
         """Whether a name the question lacks is written within reach of the noun a "which"
@@ -314,43 +289,49 @@ class ExtractiveComposer:
         scope = self.incidents.scope(question, views[best.n], Region(best.span.start, best.span.end))
         floor = FIGURE_SCORE_RATIO * best.score
         chosen: list[Candidate] = []
-        speakers: dict[int, list[str | None]] = {}
+        speakers: dict[int, list[str | None]] = {}  # per report, who gives the figures quoted from it
         for candidate in relevant:
             if candidate.score < floor or len(chosen) >= MAX_FIGURES:
                 break
             view = views[candidate.n]
-            figures = {n.value for n in counted_figures(candidate.span.text, question)} if question.counted else {0.0}
-            if not figures or self.incidents.outside(scope, view, Region(candidate.span.start, candidate.span.end)):
-                continue
-            if self._cumulative(question, candidate):
+            figures = _figures_given(question, candidate.span.text) if question.counted else {0.0}
+            if not figures or self._not_of_incident(question, scope, view, candidate):
                 continue
             same = [c for c in chosen if c.n == candidate.n]
             if same:
-                if candidate.score < SECOND_FIGURE_RATIO * max(c.score for c in same):
+                if not _another_figure(question, candidate, figures, same):
                     continue
-                given = {n.value for c in same for n in counted_figures(c.span.text, question)}
-                overlapping = any(c.span.start < candidate.span.end and candidate.span.start < c.span.end for c in same)
-                if len(same) >= FIGURES_PER_REPORT or overlapping or figures <= given:
-                    continue
-                speaker = self.attribution.speaker(view, candidate.span.start, candidate.span.end)
-                name = speaker.name if speaker else None
+                name = self._speaker_name(view, candidate)
                 if name in speakers[candidate.n]:
                     continue  # the same source's figure again (a repeated lead)
                 speakers[candidate.n].append(name)
             else:
-                speaker = self.attribution.speaker(view, candidate.span.start, candidate.span.end)
-                if speaker is None:  # the same figure said with its source elsewhere in the report
-                    candidate, speaker = self._credited_instead(question, view, candidate, relevant, figures)
-                speakers[candidate.n] = [speaker.name if speaker else None]
+                candidate, name = self._first_figure(question, view, candidate, relevant, figures)
+                speakers[candidate.n] = [name]
             chosen.append(candidate)
         return chosen or [best]
 
-    @staticmethod
-    def _cumulative(question: Question, candidate: Candidate) -> bool:
-        """A running total ("since Saturday at least 68 civilians have been killed") is
-        no figure of one incident, unless the question asks for one ("since the offensive
-        began")."""
+    def _not_of_incident(self, question: Question, scope: Scope, view: ReportView, candidate: Candidate) -> bool:
+        """Whether the candidate's figure is not one of the incident's: its claim is about
+        another incident, or it is a running total ("since Saturday at least 68 civilians
+        have been killed"), which is no figure of one incident, unless the question asks
+        for one ("since the offensive began")."""
+        if self.incidents.outside(scope, view, Region(candidate.span.start, candidate.span.end)):
+            return True
         return phrases.has(CUMULATIVE, candidate.span.text) and not phrases.has(CUMULATIVE, question.text)
+
+    def _speaker_name(self, view: ReportView, candidate: Candidate) -> str | None:
+        speaker = self.attribution.speaker(view, candidate.span.start, candidate.span.end)
+        return speaker.name if speaker else None
+
+    def _first_figure(
+        self, question: Question, view: ReportView, candidate: Candidate, relevant: list[Candidate], figures: set
+    ) -> tuple[Candidate, str | None]:
+        """The span to quote for a report's first figure, and the name of who gives it."""
+        speaker = self.attribution.speaker(view, candidate.span.start, candidate.span.end)
+        if speaker is None:  # the same figure said with its source elsewhere in the report
+            candidate, speaker = self._credited_instead(question, view, candidate, relevant, figures)
+        return candidate, speaker.name if speaker else None
 
     def _credited_instead(
         self, question: Question, view: ReportView, candidate: Candidate, relevant: list[Candidate], figures: set
@@ -361,7 +342,7 @@ class ExtractiveComposer:
         for other in relevant:
             if other.n != candidate.n or other is candidate:
                 continue
-            if {n.value for n in counted_figures(other.span.text, question)} & figures:
+            if _figures_given(question, other.span.text) & figures:
                 speaker = self.attribution.speaker(view, other.span.start, other.span.end)
                 if speaker is not None:
                     return other, speaker
@@ -418,7 +399,3 @@ class ExtractiveComposer:
             end = span.start + match.start()
             return Span(span.start, end, text[span.start : end])
         return span
-
-
-def _near(day: DateRange, asked: DateRange) -> bool:
-    return day.near(asked, DAYS_AFTER)

@@ -119,11 +119,25 @@ def figures(statement: str, support: Support) -> str | None:
     text = _claim_text(statement)
     sentence = support.view.words(support.sentence)
     where = sentence + "\n" + support.metadata
-    available = {(value_key(n.value), _unit(n.unit)) for n in numbers_in(where) if n.value is not None}
-    values = {v for v, _ in available}
     # The sentence and the headline give figures of something; the date only its own.
     given = [(Worded(words), [n for n in numbers_in(words) if n.value is not None]) for words in (sentence, support.window.report.title)]
     claim = Worded(text)
+    missing, misread = _unsupported(text, claim, where, given)
+    if not missing and not misread:
+        misread += _misplaced(text, claim, sentence, given[0][0])
+    missing += _vague_counts(text, where)
+    if missing:
+        return f"figures not in the quoted sentence: {', '.join(dict.fromkeys(missing))}"
+    if misread:
+        return f"the quoted sentence counts something else with: {', '.join(dict.fromkeys(misread))}"
+    return None
+
+
+def _unsupported(text: str, claim: Worded, where: str, given: list[tuple[Worded, list[Number]]]) -> tuple[list[str], list[str]]:
+    """The statement's figures that where does not give (in their unit, for a unit of
+    time, money or share), and those the supporting words give counting something else."""
+    available = {(value_key(n.value), _unit(n.unit)) for n in numbers_in(where) if n.value is not None}
+    values = {v for v, _ in available}
     missing, misread = [], []
     for number in numbers_in(text):
         if number.value is None:
@@ -132,21 +146,23 @@ def figures(statement: str, support: Support) -> str | None:
         unit = _unit(number.unit)
         if value not in values or (unit in _UNITS and (value, unit) not in available):
             missing.append(number.text)
-            continue
-        if not number.is_figure:
-            continue  # a year or a date is checked as present, not as a count of something
-        same = [(source, n) for source, found in given for n in found if n.is_figure and value_key(n.value) == value]
-        if same and not any(_agrees(number, claim, n, source) for source, n in same):
+        # A year or a date is checked as present, not as a count of something.
+        elif number.is_figure and _counts_something_else(number, claim, given):
             misread.append(number.text)
-    if not missing and not misread:
-        misread += _misplaced(text, claim, sentence, given[0][0])
-    vague = [w for w in VAGUE_COUNTS if re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE) and not re.search(rf"\b{re.escape(w)}\b", where, re.IGNORECASE)]
-    missing += vague
-    if missing:
-        return f"figures not in the quoted sentence: {', '.join(dict.fromkeys(missing))}"
-    if misread:
-        return f"the quoted sentence counts something else with: {', '.join(dict.fromkeys(misread))}"
-    return None
+    return missing, misread
+
+
+def _counts_something_else(number: Number, claim: Worded, given: list[tuple[Worded, list[Number]]]) -> bool:
+    """Whether the supporting words give the statement's figure only as a count of
+    something else than the statement says it counts."""
+    value = value_key(number.value)
+    same = [(source, n) for source, found in given for n in found if n.is_figure and value_key(n.value) == value]
+    return bool(same) and not any(_agrees(number, claim, n, source) for source, n in same)
+
+
+def _vague_counts(text: str, where: str) -> list[str]:
+    """The vague counts of the statement ("several", "a few") that where does not say."""
+    return [w for w in VAGUE_COUNTS if re.search(rf"\b{re.escape(w)}\b", text, re.IGNORECASE) and not re.search(rf"\b{re.escape(w)}\b", where, re.IGNORECASE)]
 
 
 def _context(worded: Worded, number: Number) -> frozenset[str]:
