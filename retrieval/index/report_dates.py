@@ -44,7 +44,7 @@ def _parse_whole_date(text: str) -> str | None:
 # 2016", "Wed Feb 3 2016", "2016-10-31"). Candidates end with a year; dateparser decides.
 _DATELINE = re.compile(
     r"(?:[A-Z][A-Z'’.\-]+(?:[ ,]+[A-Z][A-Z'’.\-]+)*\s*[,:\-–—]?\s+)?"
-    rf"(?P<date>\d{{4}}-\d\d-\d\d|[^\n]{{0,32}}?\b(?:19|20)\d\d)(?P<after>\D|$)"
+    r"(?P<date>\d{4}-\d\d-\d\d|[^\n]{0,32}?\b(?:19|20)\d\d)(?P<after>\D|$)"
 )
 DATELINE_LINES = 2  # the first line, or the one after a title line
 # A date that a sentence opens with ("On 5 December 2007, the service failed", "On June

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from retrieval.answer.attribution import Attribution, Speaker
+from retrieval.answer.attribution import Speaker
 from retrieval.answer.collection import Collection
 from retrieval.answer.kinds import Worded
 from retrieval.answer.report import Region, ReportView
