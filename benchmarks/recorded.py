@@ -7,10 +7,12 @@ costs a model we did not write. Three steps:
         the exact messages the LLM composer sends (structured mode) for each question;
     (each prompt is answered by a writer who sees only that prompt, as a capable model
      would, and the replies are saved as REPLIES.jsonl: {"id", "reply"})
-    python -m benchmarks.recorded replay --index DIR --prompts PROMPTS.jsonl --replies REPLIES.jsonl --out SEEN.jsonl
+    python -m benchmarks.recorded replay --index DIR --prompts PROMPTS.jsonl[.gz] --replies REPLIES.jsonl --out SEEN.jsonl
         each reply served by an OpenAI-compatible server on 127.0.0.1 to the real
         ChatOpenAI of the product, and what the user sees after verification saved
-        beside the reply as written, for a reader who grades both.
+        beside the reply as written, for a reader who grades both;
+    python -m benchmarks.recorded grades GRADES.jsonl...
+        the reader's grades totalled.
 
 Dense search in an HNSW index is approximate, and which passages fill the tail of a
 prompt may differ from one process to the next: a reply is served for its question,
@@ -21,6 +23,7 @@ citing a report the new prompt lacks is reported as stale and left out of the fi
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import json
 import re
@@ -197,6 +200,26 @@ def _as_seen(answer) -> str:
     return answer_as_text(answer)
 
 
+def graded(paths: list[Path]) -> dict[str, dict[str, float]]:
+    """Totals of a reader's grades ({"id", "A": reply as written, "B": what the user saw},
+    each with correct, refused, speakers_right, figures_with_source, figures_total)."""
+    rows = [json.loads(line) for path in paths for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    totals = {}
+    for side, name in (("A", "the replies as written"), ("B", "what the user saw")):
+        grades = [r[side] for r in rows]
+        judged = [g["speakers_right"] for g in grades if g.get("speakers_right") is not None]
+        figures = [g for g in grades if g.get("figures_total")]
+        totals[name] = {
+            "answers": len(grades),
+            "correct": sum(g["correct"] for g in grades) / len(grades),
+            "refused": sum(g["refused"] for g in grades) / len(grades),
+            "speakers right": sum(judged) / max(1, len(judged)),
+            "gold figures given with their source": sum(g["figures_with_source"] or 0 for g in figures) / max(1, sum(g["figures_total"] for g in figures)),
+        }
+    totals["what the user saw / the replies"] = {"correct": totals["what the user saw"]["correct"] / totals["the replies as written"]["correct"]}
+    return totals
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="step", required=True)
@@ -209,14 +232,21 @@ def main() -> None:
     played.add_argument("--prompts", type=Path, required=True)
     played.add_argument("--replies", type=Path, required=True)
     played.add_argument("--out", type=Path, required=True)
+    grades = sub.add_parser("grades")
+    grades.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
+    if args.step == "grades":
+        print(json.dumps(graded(args.files), indent=1))
+        return
     settings = Settings(_env_file=None, data_dir=args.index, llm="extractive")
     if args.step == "prompts":
         records = record_prompts(Engine(settings), _questions(args.sets))
         args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
         print(f"{len(records)} prompts written to {args.out}")
         return
-    prompts_ = [json.loads(line) for line in args.prompts.read_text(encoding="utf-8").splitlines() if line.strip()]
+    opened = gzip.open(args.prompts, "rt", encoding="utf-8") if args.prompts.suffix == ".gz" else args.prompts.open(encoding="utf-8")
+    with opened as lines:
+        prompts_ = [json.loads(line) for line in lines if line.strip()]
     replies = {}
     for line in args.replies.read_text(encoding="utf-8").splitlines():
         if line.strip():

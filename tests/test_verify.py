@@ -240,3 +240,9 @@ def test_a_figure_moved_from_the_next_sentence_into_a_paraphrase_fails(engine, r
     assert not kept(engine, reading, moved)
     honest = DraftClaim("A suicide bomber struck the Ostra wedding on Monday, killing 32 people, a medical source said.", (n(reading, "wedding"),))
     assert kept(engine, reading, honest)
+
+
+def test_a_pronoun_is_no_source_a_statement_credits(engine, reading):
+    quote = "Doctors said 15 of the wounded were in critical condition."
+    claim = DraftClaim("According to doctors: They said 15 of the wounded were in critical condition.", (n(reading, "wedding"),), quote)
+    assert kept(engine, reading, claim)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 from retrieval.language.en.answers import OPENERS
-from retrieval.language.en.speech import ATTRIBUTION_PHRASES, SPEECH_VERBS
+from retrieval.language.en.speech import ATTRIBUTION_PHRASES, SPEAKER_PRONOUNS, SPEECH_VERBS
 from retrieval.language.names import JOINERS
+
+
+_PRONOUNS = SPEAKER_PRONOUNS | {"it", "we", "i", "you"}
 
 
 def claimed_in(statement: str) -> list[str]:
@@ -16,6 +19,8 @@ def claimed_in(statement: str) -> list[str]:
     names = []
     for _, name in sorted(found):
         name = re.sub(r"^(?:the|a|an)\s+", "", name.strip(" ,.;:"), flags=re.IGNORECASE)
+        if name.lower() in _PRONOUNS:
+            continue  # "It said ...", "They reported ...": whom it stands for is the report's to say
         if name and name not in names:
             names.append(name)
     return names
