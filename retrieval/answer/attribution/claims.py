@@ -45,8 +45,12 @@ class _Claims:
         self.by_end = {c.end: c for c in candidates}
 
     def read(self) -> list[Speaker]:
-        credited = (self._credited_at(i) for i in range(len(self.tokens)))
-        found = [s for s in credited if s is not None]
+        self.speakers: list[Speaker] = []  # who spoke so far, for "he added" to stand for
+        for i in range(len(self.tokens)):
+            speaker = self._credited_at(i)
+            if speaker is not None:
+                self.speakers.append(speaker)
+        found = list(self.speakers)
         found += self._headers()
         unique: dict[tuple[int, int], Speaker] = {}
         for s in sorted(found, key=lambda s: s.start):
@@ -63,7 +67,7 @@ class _Claims:
         if token.plain not in SPEECH_VERBS or (i > 0 and tokens[i - 1].plain in DETERMINERS):
             return None  # "an alleged attack", "the reported toll": no one speaks
         if i > 0 and tokens[i - 1].plain in SPEAKER_PRONOUNS:
-            person = _person_before(self.candidates, tokens[i - 1].start)
+            person = _person_before(self.speakers, tokens[i - 1].start) or _person_before(self.candidates, tokens[i - 1].start)
             return replace(person, cue=token.start) if person is not None else None
         return self._speaker_of_verb(i)
 
@@ -195,6 +199,8 @@ class _Claims:
 
 
 def _person_before(candidates: list[Speaker], at: int) -> Speaker | None:
-    """Whom a "he said" stands for: the last person named before it."""
+    """Whom a "he said" stands for: the last person named before it (of those who spoke,
+    when the caller asks: "X told Anadolu that ... He added that ..." is X's, though
+    another person is named between)."""
     people = [c for c in candidates if at - PRONOUN_REACH <= c.start < at and c.person and len(c.name.split()) >= 2]
     return max(people, key=lambda c: c.start) if people else None

@@ -8,7 +8,7 @@ from retrieval.answer.attribution.speaker import Speaker
 from retrieval.answer.attribution.words import Token, Words
 from retrieval.answer.report import Region, ReportView
 from retrieval.index.entities import SPEAKERS, Entity
-from retrieval.language.en.speech import SPEECH_VERBS
+from retrieval.language.en.speech import SPEECH_VERBS, TITLES
 from retrieval.language.en.stop_words import STOP_WORDS
 from retrieval.language.names import JOINERS
 
@@ -47,7 +47,11 @@ def _recognised_name(view: ReportView, entity: Entity, words: Words) -> Speaker 
     if not name or words.is_place_or_date(name):
         return None
     at = view.text.find(name, entity.start, entity.end)
-    return Speaker(name, at, at + len(name), person=entity.label == "PERSON", organisation=entity.label == "ORG")
+    # "Ercan Topaca the Governor of Hatay": a name with a person's title after it is a
+    # person, whatever label the recogniser gave it.
+    titled = [w.lower().strip(",.") for w in view.text[at + len(name) : at + len(name) + 40].split()[:2]]
+    person = entity.label == "PERSON" or (bool(titled) and (titled[0] in TITLES or (titled[0] in ("the", "a") and len(titled) > 1 and titled[1] in TITLES)))
+    return Speaker(name, at, at + len(name), person=person, organisation=entity.label == "ORG" and not person)
 
 
 def _end_of_run(tokens: list[Token], i: int, words: Words) -> int:

@@ -97,8 +97,8 @@ class Words:
         written after them (an abbreviation keeps its full stops)."""
         kept: list[str] = []
         for word in words:
-            if kept and self._ends_name(word, recognised):
-                break
+            if kept and self._ends_name(word, recognised and not _is_acronym(kept[-1])):
+                break  # after an acronym ("SANA Chemical weapons ..."), as if unrecognised
             abbreviation = _ABBREVIATION.fullmatch(word)
             kept.append(word if abbreviation else word.rstrip(".,;:"))
             if word.endswith(".") and not abbreviation and word.lower().strip(".") not in TITLES:
@@ -111,3 +111,10 @@ class Words:
         lower = word.lower()
         function_word = lower in STOP_WORDS and lower not in JOINERS and not word.isupper()
         return function_word or (not recognised and lower not in JOINERS and not self.is_name_word(word))
+
+
+def _is_acronym(word: str) -> bool:
+    """"SANA", "SOHR": a recognised name often runs on past one into the next sentence
+    where the punctuation is stripped."""
+    bare = word.strip(".,;:()")
+    return len(bare) > 1 and bare.isupper() and bare.isalpha()

@@ -6,7 +6,7 @@ first; a question may want several kinds ("how many and when").
 """
 
 # Phrases that ask for a count or an amount of something.
-COUNT = ("how many", "number of", "how much", "what toll", "death toll", "the toll", "casualty figure",
+COUNT = ("how many", "number of", "how much", "what toll", "what tolls", "death toll", "death tolls", "the toll", "the tolls", "casualty figure",
          "casualty figures", "what figure", "what number", "how large", "how big", "count")
 MONEY = ("how much money", "cost", "costs", "fine", "fined", "paid", "pay", "compensation", "refund", "worth", "dollars", "loss", "lost")
 DURATION = ("how long", "for how long", "how many hours", "how many minutes", "how many days", "how many seconds",
@@ -31,7 +31,7 @@ TIMELINE = ("timeline", "chronology", "sequence of events", "day by day", "unfol
 # "What happened ... between 3 and 6 May": a question over a span of time asks for a timeline.
 SPAN_WORDS = ("between", "from", "since", "during", "over the", "in the days")
 # Phrases that ask for each source's figure.
-FIGURES = ("how many", "death toll", "toll", "casualties", "casualty", "figures", "number of", "how much", "how long")
+FIGURES = ("how many", "death toll", "death tolls", "toll", "tolls", "casualties", "casualty", "figures", "number of", "how much", "how long")
 # Opening words of a question that asks for yes or no.
 YES_NO = ("did", "was", "were", "is", "are", "has", "have", "had", "does", "do", "can", "could")
 # Follow-up questions lean on the one before.
