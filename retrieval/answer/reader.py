@@ -101,9 +101,9 @@ class QuestionReader:
             for i in range(len(words) - n + 1)
             if words[i].lower() not in STOP_WORDS and words[i + n - 1].lower() not in STOP_WORDS
         )
-        # A place written in lower case ("in al-bab"): one the recogniser named as an
-        # entity, not an adjective that often follows "in" ("in central Damascus").
-        lower_places = [g for g in grams if not g[:1].isupper() and self.collection.is_known_name(g) and self.collection.is_place(g)]
+        # A place written in lower case ("in al-bab"): a name the collection writes
+        # capitalised, not a word that often follows "in" ("in central Damascus", "west").
+        lower_places = [g for g in grams if not g[:1].isupper() and self.collection.is_name_word(g.split()[0]) and self.collection.is_place(g)]
         places, names = [], []
         for run in [c for c in candidates if c] + lower_places:
             if self.collection.is_place(run):

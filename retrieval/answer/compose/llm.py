@@ -96,6 +96,14 @@ class LLMComposer:
                     raise
                 log.info("the model answered in prose when asked for claims; reading its text")
                 return self._from_text(reading, written)
+            except Exception as e:  # noqa: BLE001 - only a refused response format is handled here
+                if "response_format" not in str(e):
+                    raise
+                # A server that cannot answer in a JSON schema (llama-cpp-python's accepts
+                # only text and json_object): ask in text from now on; this once, twice.
+                log.warning("the model server refused structured output (%s); asking for text with [n] markers", _first_line(e))
+                self._structured = None
+                return self._from_text(reading, _text(self.model.invoke(prompt_messages(reading, structured=False))))
             parsed: AnswerOut | None = result.get("parsed")
             if parsed is not None:
                 claims = tuple(
@@ -114,6 +122,11 @@ class LLMComposer:
         if not text or looks_like_refusal(text):
             return Draft(reading, (), "llm", declined=True)
         return Draft(reading, tuple(claims_of(text)), "llm")
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _text(message) -> str:
