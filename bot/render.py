@@ -11,7 +11,7 @@ from retrieval import Answer
 def answer_as_text(answer: Answer) -> str:
     """The answer, then figures by source or a timeline's events, notes and sources."""
     lines = [answer.summary, ""] if answer.summary else []
-    if answer.figures:
+    if answer.by_source:
         for f in answer.figures:
             who = f" - {f.who}" if f.who else ""
             also = f"; also {', '.join(f.also_published_by)}" if f.also_published_by else ""

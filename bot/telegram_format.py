@@ -205,7 +205,7 @@ def answer_messages(answer: Answer, max_chars: int = MAX_MESSAGE_CHARS) -> list[
     first, then a line per report; a timeline: its dated events; otherwise the answer
     text with its [n] markers. Then any notes, then "Sources" (or, for a refusal, the
     related passages)."""
-    if answer.figures:
+    if answer.by_source:
         pieces = [f"<b>{escape(answer.summary)}</b>"] if answer.summary else []
         pieces += ["\n".join(_figure_lines(answer))]
     elif answer.events:

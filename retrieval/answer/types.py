@@ -134,6 +134,12 @@ class Answer:
     figures: list[Figure] = field(default_factory=list)  # ordered by report date
     events: list[Event] = field(default_factory=list)  # in date order
 
+    @property
+    def by_source(self) -> bool:
+        """Whether the answer is shown as figures by source: two figures or more (one
+        figure reads better as the sentence that gives it)."""
+        return len(self.figures) > 1
+
     def to_json(self) -> dict:
         return {
             "question": self.question,
