@@ -150,3 +150,25 @@ def test_ask_with_a_model_that_cannot_work_answers_extractively_and_says_why(cli
     assert any(n.startswith("Answered without a language model: LLM=openai:gpt-4o-mini needs an API key") for n in answer["notes"])
     [line] = result.stderr.splitlines()
     assert "OPENAI_API_KEY or LLM_API_KEY" in line and "answering without a language model" in line
+
+
+def test_a_model_server_that_never_answers_costs_the_timeout_and_the_process_exits(cli):
+    """LLM_TIMEOUT_SECONDS is the total: the answer is printed after it, extractively, and
+    nothing keeps the process running (no retry in a thread)."""
+    import time
+
+    from tests.test_answers import hanging_server
+
+    cli("ingest")
+    started = time.perf_counter()
+    cli("ask", "--json", "How many children were killed in western Aleppo?")
+    without_model = time.perf_counter() - started
+    with hanging_server() as base_url:
+        started = time.perf_counter()
+        result = cli("ask", "--json", "How many children were killed in western Aleppo?", LLM="openai:stalled",
+                     LLM_BASE_URL=base_url, LLM_API_KEY="unused", LLM_TIMEOUT_SECONDS="2")
+        elapsed = time.perf_counter() - started
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["composer"] == "extractive" and "17 children" in answer["answer"]
+    assert elapsed < without_model + 2 + 3, (elapsed, without_model)  # the same process, plus the timeout
