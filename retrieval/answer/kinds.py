@@ -47,48 +47,38 @@ def _novel(value: str, question: Question) -> bool:
     return not written_in(value, question.text)
 
 
-def counts_the_dead(words: list[str], at: int, reach: int = 8, first: int | None = None) -> bool:
-    """Whether the number words[at] (begun at words[first]: "more than 60") counts the
-    dead (the first word of harm about it is a death): no answer to how many were wounded."""
+def harm_of(words: list[str], at: int, reach: int = 8, first: int | None = None) -> str | None:
+    """What the number words[at] (begun at words[first]: "more than 60") counts: "killed"
+    or "wounded" by a word of harm just before it ("killing 32 people", "wounding more
+    than 100"), else by the first one after it ("32 killed and 100 wounded" | "About 100
+    people were wounded") before the next number; None where no word says."""
     first = at if first is None else first
     for word in reversed(words[max(0, first - 2) : first]):
         stems = term_set(word)
         if stems & _KILLED:
-            return True
+            return "killed"
         if stems & _WOUNDED:
-            return False
+            return "wounded"
     for word in words[at + 1 : at + 1 + reach]:
         if any(ch.isdigit() for ch in word):
-            return False
+            return None
         stems = term_set(word)
-        if stems & _WOUNDED:
-            return False
+        if stems & _KILLED and stems & _WOUNDED:
+            return None
         if stems & _KILLED:
-            return True
-    return False
+            return "killed"
+        if stems & _WOUNDED:
+            return "wounded"
+    return None
+
+
+def counts_the_dead(words: list[str], at: int, reach: int = 8, first: int | None = None) -> bool:
+    """A toll of the dead: no answer to how many were wounded."""
+    return harm_of(words, at, reach, first) == "killed"
 
 
 def counts_the_wounded(words: list[str], at: int, reach: int = 8, first: int | None = None) -> bool:
-    """Whether the number words[at] (begun at words[first]) counts the wounded: a word of
-    harm just before it ("killing 32 people", "wounding more than 100"), else the first one
-    after it ("32 killed and 100 wounded" | "About 100 people were wounded"), before the
-    next number."""
-    first = at if first is None else first
-    for word in reversed(words[max(0, first - 2) : first]):
-        stems = term_set(word)
-        if stems & _KILLED:
-            return False
-        if stems & _WOUNDED:
-            return True
-    for word in words[at + 1 : at + 1 + reach]:
-        if any(ch.isdigit() for ch in word):
-            return False
-        stems = term_set(word)
-        if stems & _KILLED:
-            return False
-        if stems & _WOUNDED:
-            return True
-    return False
+    return harm_of(words, at, reach, first) == "wounded"
 
 
 def _toll_before(words: list[str], at: int) -> bool:
@@ -123,11 +113,7 @@ class Worded:
     def harm(self, number: Number) -> str | None:
         """"killed" or "wounded": what the number counts, as its words say."""
         first, last = self.index(number)
-        if counts_the_dead(self.words, last, first=first):
-            return "killed"
-        if counts_the_wounded(self.words, last, first=first):
-            return "wounded"
-        return None
+        return harm_of(self.words, last, first=first)
 
 
 def counted_figures(text: str, question: Question) -> list[Number]:
