@@ -77,3 +77,4 @@ def test_an_outlet_is_never_credited_with_the_figure_it_carried(answers):
     for row in answer.figures:
         if _values(row.figure) & carried:
             assert row.who and not _same_source(row.who, row.outlet), (row.figure, row.who, row.outlet)
+

@@ -76,3 +76,27 @@ def test_a_date_in_words_that_finds_nothing_looks_at_reports_filed_later_that_na
     assert not answer.refused and "73-hour" in answer.text
     assert answer.notes[0].startswith("No reports published 2021-10-01 to 2021-11-07 (or undated) answers this")
     assert engine.ask("How long did the GameHub outage of March 2019 last?").refused
+
+
+def test_the_incident_is_the_week_most_reports_are_about(tmp_path):
+    """A report months later that recalls the incident in passing may match the question
+    best; the figures are still those of the week the incident's own reports cluster in."""
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    reports = [
+        ("gas-1", "2024-04-04", "Harbor Gazette", "At least 58 people were killed in a suspected gas attack on the town of Ostrava Nova, the Civil Watch monitor said."),
+        ("gas-2", "2024-04-05", "Valley Times", "The toll from the suspected gas attack on Ostrava Nova rose to 72 people, medics said."),
+        ("gas-3", "2024-04-05", "North Wire", "Doctors said 86 people died after the gas attack on Ostrava Nova on Tuesday."),
+        ("later", "2024-10-08", "Harbor Gazette",
+         "Air strikes killed 13 people in Ostrava Nova, the town where people died in a suspected gas attack in April, the Civil Watch monitor said."),
+    ]
+    (documents / "reports.jsonl").write_text(
+        "".join(json.dumps({"id": i, "published": d, "source_site": o, "title": t[:60], "text": t}) + "\n" for i, d, o, t in reports),
+        encoding="utf-8",
+    )
+    engine = Engine(build_settings(tmp_path / "data", documents))
+    engine.ingest()
+    answer = engine.ask("How many people died in the suspected gas attack on Ostrava Nova?")
+    cited = {c.doc_id for c in answer.citations}
+    assert "later" not in cited and cited & {"gas-1", "gas-2", "gas-3"}, (answer.text, cited)
+    engine.close()

@@ -36,10 +36,11 @@ MAX_DAYS_NAMED = 7  # "28 October", "October 28th to October 31st": days, not a 
 class Scope:
     places: tuple[str, ...]
     dates: DateRange | None
+    asked: bool = True  # the places are the question's, not read from the best report
 
     def describe(self) -> str:
         parts = []
-        if self.places:  # "western Aleppo" says "Aleppo" already
+        if self.places and self.asked:  # "western Aleppo" says "Aleppo" already
             places = [p for p in self.places if not any(p != other and written_in(p, other) for other in self.places)]
             parts.append(", ".join(places))
         if self.dates is not None and self.dates.year_known:
@@ -71,7 +72,7 @@ class IncidentScope:
             dates = self._sentence_date(view, view.lead(), None) or self._sentence_date(view, Region(0, len(view.text)), None)
         if not places:
             places = tuple(self._places(view, region)) or tuple(self._places(view, view.lead()))[:1]
-        return Scope(tuple(places), dates)
+        return Scope(tuple(places), dates, asked=bool(question.incident.places))
 
     def outside(self, scope: Scope, view: ReportView, region: Region) -> str | None:
         """Why the claim at region of a report is about another incident, or None."""

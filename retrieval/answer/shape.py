@@ -28,6 +28,7 @@ from retrieval.answer.verify import Verified, VerifiedClaim, best_support
 from retrieval.answer.windows import Reading, Window
 from retrieval.language.en.speech import SPEECH_VERBS
 from retrieval.language.en.stop_words import STOP_WORDS
+from retrieval.language.names import written_in
 from retrieval.language.numbers import figures_in, numbers_in
 
 REFUSAL = "The reports I have don't answer that."
@@ -263,12 +264,14 @@ def _summary(figures: list[Figure], question: Question, scope: Scope) -> str:
             line = f"{len(figures)} reports give the same figure ({low.figure})"
         else:
             line = f"From {_bare(low).lower()} to {_bare(high).lower()} {noun} across {independent} sources"
-    where = list(scope.places)
-    if question.incident.dates is not None and scope.describe():
-        where = [scope.describe()]
+    # The incident as the question names it (a place read from the best report may be
+    # one it only mentions), then the dates of the reports shown.
+    where = [", ".join(p for p in scope.places if not any(p != o and written_in(p, o) for o in scope.places))] if scope.asked and scope.places else []
     dates = _date_range(figures)
     if dates:
         where.append(dates)
+    elif question.incident.dates is not None and scope.describe():
+        where = [scope.describe()]
     if where:
         line += f" ({'; '.join(where)})"
     dated = [f for f in figures if f.published]

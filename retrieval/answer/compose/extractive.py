@@ -29,7 +29,7 @@ from retrieval.answer.attribution import Attribution
 from retrieval.answer.collection import Collection
 from retrieval.answer.compose.anchors import anchor_coverage
 from retrieval.answer.draft import Draft, DraftClaim
-from retrieval.answer.incident import IncidentScope, Scope
+from retrieval.answer.incident import DAYS_AFTER, DAYS_BEFORE, IncidentScope, Scope
 from retrieval.answer.kinds import KindCheck, counted_figures, identifiers
 from retrieval.answer.question import STRICT_KINDS, Intent, Kind, Question
 from retrieval.answer.report import Region, ReportView
@@ -118,6 +118,29 @@ def _another_figure(question: Question, candidate: Candidate, figures: set[float
     given = {v for c in same for v in _figures_given(question, c.span.text)}
     overlapping = any(c.span.start < candidate.span.end and candidate.span.start < c.span.end for c in same)
     return not (len(same) >= FIGURES_PER_REPORT or overlapping or figures <= given)
+
+
+def _most_reported(question: Question, candidates: list[Candidate], views: dict[int, ReportView]) -> Candidate:
+    """The span whose incident most reports are about: the best span of the best-scored
+    week of reports. A later report that recalls an incident in passing ("the town hit
+    by a suspected gas attack in April") may score best, while the reports of the
+    incident itself cluster in its week. A question that gives its dates pins them."""
+    if question.incident.dates is not None or views[candidates[0].n].published is None:
+        return candidates[0]  # the question's dates, or an undated report's own, pin the incident
+    best_of: dict[int, Candidate] = {}
+    for c in candidates:
+        best_of.setdefault(c.n, c)
+    dated = [(views[n].published, c) for n, c in best_of.items() if views[n].published is not None]
+    if not dated:
+        return candidates[0]
+
+    def support(day) -> float:
+        return sum(c.score for other, c in dated if -DAYS_BEFORE <= other.start.toordinal() - day.start.toordinal() <= DAYS_AFTER)
+
+    week = max(dated, key=lambda d: (support(d[0]), d[1].score))[0]
+    in_week = [c for c in candidates if (published := views[c.n].published) is not None
+               and -DAYS_BEFORE <= published.start.toordinal() - week.start.toordinal() <= DAYS_AFTER]
+    return in_week[0] if in_week else candidates[0]
 
 
 def _same_claim(a: str, b: str) -> bool:
@@ -285,9 +308,9 @@ class ExtractiveComposer:
     def _figures(self, question: Question, relevant: list[Candidate], views: dict[int, ReportView]) -> list[Candidate]:
         """For a figure question, the best figure-giving span of every report about the
         incident of the best answer; a report about another incident never."""
-        best = relevant[0]
+        floor = FIGURE_SCORE_RATIO * relevant[0].score
+        best = _most_reported(question, [c for c in relevant if c.score >= floor], views)
         scope = self.incidents.scope(question, views[best.n], Region(best.span.start, best.span.end))
-        floor = FIGURE_SCORE_RATIO * best.score
         chosen: list[Candidate] = []
         speakers: dict[int, list[str | None]] = {}  # per report, who gives the figures quoted from it
         for candidate in relevant:
@@ -309,6 +332,7 @@ class ExtractiveComposer:
                 candidate, name = self._first_figure(question, view, candidate, relevant, figures)
                 speakers[candidate.n] = [name]
             chosen.append(candidate)
+        chosen.sort(key=lambda c: c is not best and c.n != best.n)  # the incident's own report first
         return chosen or [best]
 
     def _not_of_incident(self, question: Question, scope: Scope, view: ReportView, candidate: Candidate) -> bool:
