@@ -17,6 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
+from benchmarks.evaluate import rows_of, same_source
 from retrieval import Engine
 
 MULTI_DIR = Path(__file__).resolve().parent / "eval" / "multi"
@@ -35,20 +36,6 @@ def _said(answer) -> str:
     parts += [c.quote + " " + (c.attributed_to or "") + " " + (c.source or "") for c in answer.citations]
     parts += [f.figure + " " + (f.who or "") for f in answer.figures]
     return _norm(" ".join(parts))
-
-
-def _rows(answer: dict) -> list[dict]:
-    """The figure rows a user sees: figures by source, else each citation."""
-    by_n = {c["n"]: c for c in answer.get("citations", [])}
-    if answer.get("figures"):
-        return [{"doc_id": by_n.get(f["n"], {}).get("doc_id"), "who": f.get("who")} for f in answer["figures"]]
-    return [{"doc_id": c["doc_id"], "who": c.get("attributed_to")} for c in answer.get("citations", [])]
-
-
-def _same_source(a: str | None, b: str | None) -> bool:
-    """"the Observatory" is "Syrian Observatory for Human Rights (a monitor)"."""
-    a, b = (_norm(x or "").removeprefix("the ").removeprefix("a ") for x in (a, b))
-    return bool(a and b) and (a in b or b in a)
 
 
 def figures_quality(engine: Engine, questions: list[dict]) -> dict[str, float]:
@@ -75,14 +62,14 @@ def figures_quality(engine: Engine, questions: list[dict]) -> dict[str, float]:
         golds: dict[str, list[dict]] = {}
         for gold in q["gold_figures"]:
             golds.setdefault(gold["doc_id"], []).append(gold)
-        rows = [] if answer.refused else _rows(shown)
+        rows = [] if answer.refused else rows_of(shown)
         for row in rows:
             rows_total += 1
             rows_on += row["doc_id"] in q["gold_doc_ids"]
             if row["doc_id"] in golds:
                 speakers_total += 1
                 speakers_right += any(
-                    _same_source(row["who"], g["source"]) if g["source"] else (not row["who"] or _same_source(row["who"], g["outlet"]))
+                    same_source(row["who"], g["source"]) if g["source"] else (not row["who"] or same_source(row["who"], g["outlet"]))
                     for g in golds[row["doc_id"]]
                 )
         cited = {c.doc_id: c for c in answer.citations}
