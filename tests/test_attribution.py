@@ -112,3 +112,13 @@ def test_who_a_models_sentence_credits():
     claimed = Attribution.claimed_in(None, "According to the Syrian Observatory for Human Rights, 31 people died.")  # type: ignore[arg-type]
     assert claimed == ["Syrian Observatory for Human Rights"]
     assert Attribution.claimed_in(None, "SANA reported that 12 were killed.") == ["SANA"]  # type: ignore[arg-type]
+
+
+def test_where_a_speaker_is_is_not_who_speaks():
+    from retrieval.answer.attribution import Attribution
+
+    claimed_in = lambda text: Attribution.claimed_in(None, text)  # type: ignore[arg-type]  # noqa: E731
+    assert claimed_in("A doctor in Douma said 12 were killed.") == []
+    assert claimed_in("The head of its health programme in Turkey described the attack as a war crime.") == []
+    assert claimed_in("Rescuers near Idlib City reported 9 dead, the Syrian Civil Defence said.") == ["Syrian Civil Defence"]
+    assert claimed_in("Turkey said 20 militants were killed.") == ["Turkey"]  # a state may speak

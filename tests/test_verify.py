@@ -246,3 +246,18 @@ def test_a_pronoun_is_no_source_a_statement_credits(engine, reading):
     quote = "Doctors said 15 of the wounded were in critical condition."
     claim = DraftClaim("According to doctors: They said 15 of the wounded were in critical condition.", (n(reading, "wedding"),), quote)
     assert kept(engine, reading, claim)
+
+
+def test_a_count_of_people_is_not_a_count_of_hours(engine, reading):
+    quote = "The storage outage began at 10:00 UTC on 1 March and lasted about 6 hours, Acme Cloud said."
+    lie = DraftClaim("The storage outage hit 6 people on 1 March, Acme Cloud said.", (n(reading, "outage"),), quote)
+    verified = verify(engine, reading, lie)
+    assert not verified.claims and "counts something else" in verified.verification.dropped[0].reason
+
+
+def test_who_reported_a_moved_figure_does_not_hide_it(engine, reading):
+    """Words of saying ("AFP reported that") say who gives a figure, not what it counts:
+    they do not tie a figure to a neighbouring sentence's "said"."""
+    moved = DraftClaim("AFP reported that a suicide bomber struck the Ostra wedding on Monday, killing 40 people.", (n(reading, "wedding"),))
+    assert not kept(engine, reading, moved)
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from retrieval.language.en.answers import OPENERS
+from retrieval.language.en.places import PLACE_PREPOSITIONS
 from retrieval.language.en.speech import ATTRIBUTION_PHRASES, SPEAKER_PRONOUNS, SPEECH_VERBS
 from retrieval.language.names import JOINERS
 
@@ -55,6 +56,9 @@ def _before_verbs(statement: str) -> list[tuple[int, str]]:
         words = m.group(1).strip().split()
         while words and words[0].lower() in JOINERS | {"according"}:
             words = words[1:]
+        before = statement[: m.start(1)].split()[-1:]
+        if before and before[0].lower() in PLACE_PREPOSITIONS:
+            continue  # "a doctor in Aleppo said", "head of its programme in Turkey described": where the speaker is
         if words:
             found.append((m.start(1), " ".join(words)))
     return found

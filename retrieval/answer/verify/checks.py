@@ -24,7 +24,7 @@ from retrieval.language.en.answers import OPENERS
 from retrieval.language.en.calendar import is_calendar_word
 from retrieval.language.en.harm import KILLED, PEOPLE, WOUNDED
 from retrieval.language.en.lex_attrs import VAGUE_COUNTS  # a claim of "several" needs its report to say it
-from retrieval.language.en.speech import ATTRIBUTION_PHRASES, ORGANISATION_ROLES, SOURCE_ROLES
+from retrieval.language.en.speech import ATTRIBUTION_PHRASES, ORGANISATION_ROLES, SOURCE_ROLES, SPEECH_VERBS
 from retrieval.language.en.stop_words import STOP_WORDS
 from retrieval.language.names import JOINERS, acronyms_spelled_out, initials, key_words, runs, spelled_in, written_in
 from retrieval.language.numbers import Number, numbers_in, value_key
@@ -34,7 +34,9 @@ from retrieval.language.terms import term_set
 MIN_OVERLAP = 0.5
 CONTEXT_WORDS = 10  # words either side of a figure that say what it is said of
 MIN_SHARED_CONTEXT = 3  # ... shared with another figure's, to call the statement's misplaced,
-MISPLACED_MARGIN = 2  # and this many more than with its own value's
+MISPLACED_SHARE = 0.5  # and its own value's context weighs less than this share of it
+# (both set on the studied sets together: a faithful figure's words and its own value's
+# weigh alike, a moved or changed one's much less)
 NOUN_REACH = 4  # words after a sentence's figure that may say what it counts ("15 of the children")
 MIN_QUOTATION_WORDS = 3  # text in quotation marks this long must be the report's words
 _QUOTATION = re.compile(r"[\"“]([^\"“”]+)[\"”]")
@@ -42,6 +44,7 @@ _QUOTATION = re.compile(r"[\"“]([^\"“”]+)[\"”]")
 _UNITS = asking.TIME_UNITS | asking.SHARE_UNITS | asking.CURRENCY_WORDS
 _ROLE_WORDS = frozenset(key_words(" ".join(SOURCE_ROLES | ORGANISATION_ROLES))) | {"monitoring"}
 _STOP_STEMS = term_set(" ".join(STOP_WORDS))
+_SAYING_STEMS = term_set(" ".join(SPEECH_VERBS))  # who says a figure is not what it counts
 _HARM = term_set(" ".join(KILLED + WOUNDED))
 _GENERIC_PEOPLE = term_set(" ".join(PEOPLE))
 _HEARER = re.compile(r"\b(?:told|to)\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})")
@@ -110,7 +113,7 @@ def _claim_text(statement: str) -> str:
 # figures ------------------------------------------------------------------------
 
 
-def figures(statement: str, support: Support) -> str | None:
+def figures(statement: str, support: Support, collection: Collection) -> str | None:
     """Every figure of the statement stands in the quote's own sentence (or the report's
     date), counting what the statement says it counts: a changed figure, one taken from
     elsewhere in the report, "16" where the sentence has 16 of something else, or the
@@ -124,7 +127,7 @@ def figures(statement: str, support: Support) -> str | None:
     claim = Worded(text)
     missing, misread = _unsupported(text, claim, where, given)
     if not missing and not misread:
-        misread += _misplaced(text, claim, sentence, given[0][0])
+        misread += _misplaced(text, claim, sentence, given[0][0], collection)
     missing += _vague_counts(text, where)
     if missing:
         return f"figures not in the quoted sentence: {', '.join(dict.fromkeys(missing))}"
@@ -170,15 +173,17 @@ def _context(worded: Worded, number: Number) -> frozenset[str]:
     first, last = worded.index(number)
     around = " ".join(worded.words[max(0, first - CONTEXT_WORDS) : first] + worded.words[last + 1 : last + 1 + CONTEXT_WORDS])
     figures = {f"#{value_key(n.value)}" for n in numbers_in(around) if n.value is not None}  # "… among them 11 children"
-    return {t for t in term_set(around) - _STOP_STEMS if not t.isdigit()} | figures
+    return {t for t in term_set(around) - _STOP_STEMS - _SAYING_STEMS if not t.isdigit()} | figures
 
 
-def _misplaced(text: str, claim: Worded, sentence: str, source: Worded) -> list[str]:
+def _misplaced(text: str, claim: Worded, sentence: str, source: Worded, collection: Collection) -> list[str]:
     """Figures of the statement that stand where the supporting words give another one:
-    "Eight civilians among them 11 children died in a barrel bomb attack" where the
+    "Two civilians among them 11 children died in a barrel bomb attack" where the
     report says "Fifteen civilians among them 11 children were killed in a barrel bomb
-    attack" and, a sentence later, "eight civilians ... in rebel fire". Each figure is
-    matched to the figure of the supporting words said of the most words it is said of."""
+    attack" and, a sentence later, "eight civilians including two children ... in rebel
+    fire". Each figure is matched to the figure of the supporting words said of the
+    same words, weighed by how rare each word is in the collection (BM25's idf: "barrel"
+    and "11" say more about which figure is meant than "killed" and "civilians")."""
     found = [n for n in numbers_in(sentence) if n.is_figure and n.value is not None]
     contexts = [(n, _context(source, n)) for n in found]
     wrong = []
@@ -186,10 +191,12 @@ def _misplaced(text: str, claim: Worded, sentence: str, source: Worded) -> list[
         if not number.is_figure or number.value is None:
             continue
         said_of = _context(claim, number)
+        weights = collection.term_weights({t.lstrip("#") for t in said_of})
+        weight = lambda shared: sum(weights.get(t.lstrip("#"), 0.0) for t in shared)  # noqa: E731
         value = value_key(number.value)
-        best = max((len(said_of & c) for _, c in contexts), default=0)
-        same = max((len(said_of & c) for n, c in contexts if value_key(n.value) == value), default=0)
-        if best >= MIN_SHARED_CONTEXT and best - same >= MISPLACED_MARGIN:
+        best_shared, best = max(((len(said_of & c), weight(said_of & c)) for _, c in contexts), key=lambda b: b[1], default=(0, 0.0))
+        same = max((weight(said_of & c) for n, c in contexts if value_key(n.value) == value), default=0.0)
+        if best_shared >= MIN_SHARED_CONTEXT and same < MISPLACED_SHARE * best:
             wrong.append(number.text)
     return wrong
 
@@ -198,6 +205,8 @@ def _agrees(number: Number, claim: Worded, given: Number, source: Worded) -> boo
     """Whether the statement's figure counts what the sentence's same figure counts: the
     dead or the wounded alike, and the same thing ("civilians" and "people" are alike;
     "soldiers" and "civilians" are not)."""
+    if _unit(given.unit) in _UNITS and _unit(given.unit) != _unit(number.unit):
+        return False  # "two people" is not "two years", "10 dead" not "10 per cent"
     harm, given_harm = claim.harm(number), source.harm(given)
     if harm and given_harm and harm != given_harm:
         return False
