@@ -356,3 +356,24 @@ def test_a_source_called_by_surname_is_named_in_full(tmp_path):
     assert not answer.refused and not answer.verification.dropped
     assert answer.text.startswith("According to Nawaf Khalil: ")
     assert answer.citations[0].attributed_to == "Nawaf Khalil"
+
+
+def test_a_cause_is_of_what_the_question_asks_about(tmp_path):
+    """A cause answers a why-question only when its effect is the question's: a delay
+    "due to" something else, or a cause read across a comma into the next clause, is no
+    answer."""
+    outage = (
+        "Datacenter power outage\n\nOn 28 January the Northgate datacenter lost power for two hours. "
+        "Initial communication about the incident was delayed due to affected internal status systems. "
+        "The power disruption rebooted a quarter of the servers, which caused the storage cluster to stall.\n"
+    )
+    (tmp_path / "a").mkdir()
+    engine = indexed(tmp_path / "a", {"outage.txt": outage})
+    assert engine.ask("Why did the power disruption at the Northgate datacenter happen?").refused
+    engine.close()
+    explained = outage + "The power disruption was caused by a failed transformer in the substation.\n"
+    (tmp_path / "b").mkdir()
+    engine = indexed(tmp_path / "b", {"outage.txt": explained})
+    answer = engine.ask("Why did the power disruption at the Northgate datacenter happen?")
+    assert not answer.refused and "failed transformer" in answer.text
+    engine.close()

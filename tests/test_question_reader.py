@@ -32,6 +32,9 @@ from retrieval.engine import Engine
         ("According to whom were 40 people killed?", {Kind.SPEAKER}),
         ("Who analyzed the reference stations?", {Kind.PERSON, Kind.ORGANISATION}),
         ("What was the name of the suicide bomber?", {Kind.PERSON}),
+        ("What were the names of the two gunmen?", {Kind.PERSON}),
+        ("Which villages did the strikes hit?", {Kind.PLACE}),
+        ("Which militias fought in the district?", {Kind.ORGANISATION}),
         ("Which group fired the rockets?", {Kind.ORGANISATION}),
         ("In which neighbourhood did the bomber strike?", {Kind.PLACE}),
         ("Which weapons did the rebels use?", {Kind.NAME}),
@@ -80,6 +83,7 @@ def test_a_figure_asked_in_a_unit_must_be_given_in_it():
 def test_the_noun_a_which_question_asks_about():
     assert focus_of("Which opposition minister resigned?") >= {"minister"}
     assert focus_of("What was the name of the groom?") == {"groom"}
+    assert focus_of("What were the names of the two suicide bombers?") == {"suicide", "bombers"}
 
 
 @pytest.mark.parametrize(

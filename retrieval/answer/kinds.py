@@ -27,6 +27,7 @@ from retrieval.language.en.causation import CAUSE_BEFORE_EFFECT, EFFECT_BEFORE_C
 from retrieval.language.en.harm import ATTACKS, KILLED, PEOPLE, TOLL_WORDS, WOUNDED
 from retrieval.language.en.calendar import is_calendar_word
 from retrieval.language.en.places import PLACE_PREPOSITIONS
+from retrieval.language.en.stop_words import STOP_WORDS
 from retrieval.language.names import runs, written_in
 from retrieval.language.numbers import Number, numbers_in, value_key
 from retrieval.language.terms import term_set
@@ -41,6 +42,25 @@ NEW_CAUSE_WORDS = 2  # content words there the question does not have: a cause, 
 _KILLED = term_set(" ".join(KILLED))
 _WOUNDED = term_set(" ".join(WOUNDED))
 _PEOPLE = term_set(" ".join(PEOPLE))
+_STOP_STEMS = term_set(" ".join(STOP_WORDS))
+
+
+# A cause is read within its clause: "triggered by a power cut at the datacenter, which
+# caused servers to reboot" gives the power cut as the cause, not the reboot.
+_CLAUSE_END = re.compile(r"[,;:.!?()]|\s[–—-]\s")
+
+
+def _new_terms(words: str, asked: frozenset[str]) -> set[str]:
+    """The stems of words the question does not have in any form ("failed" is the
+    question's "failure": one stem begins the other)."""
+    return {t for t in term_set(words) if not any(t.startswith(a) or a.startswith(t) for a in asked if min(len(a), len(t)) >= 4) and t not in asked}
+
+
+def _of_the_asked(effect: str, asked: frozenset[str]) -> bool:
+    """Whether a cause's effect is what the question asks about: its clause shares a word
+    with the question, or says nothing itself ("This was caused by ...")."""
+    terms = term_set(effect) - _STOP_STEMS
+    return not terms or len(_new_terms(effect, asked) & terms) < len(terms)
 
 
 def _novel(value: str, question: Question) -> bool:
@@ -285,14 +305,16 @@ class KindCheck:
         lowered = [w.lower().strip(",.;:") for w in text.split()]
         asked = question.terms
         for match in phrases.find_all(CAUSE_BEFORE_EFFECT, text):
-            after = text[match.end() :].split()[:CAUSE_REACH]
-            if len(term_set(" ".join(after)) - asked) >= NEW_CAUSE_WORDS:
+            effect = _CLAUSE_END.split(text[: match.start()])[-1]
+            cause = " ".join(_CLAUSE_END.split(text[match.end() :], maxsplit=1)[0].split()[:CAUSE_REACH])
+            if _of_the_asked(effect, asked) and len(_new_terms(cause, asked)) >= NEW_CAUSE_WORDS:
                 return True
         for match in phrases.find_all(EFFECT_BEFORE_CAUSE, text):
-            before = text[: match.start()].split()[-CAUSE_REACH:]
-            if len(term_set(" ".join(before)) - asked) >= NEW_CAUSE_WORDS:
+            effect = _CLAUSE_END.split(text[match.end() :], maxsplit=1)[0]
+            cause = " ".join(_CLAUSE_END.split(text[: match.start()])[-1].split()[-CAUSE_REACH:])
+            if _of_the_asked(effect, asked) and len(_new_terms(cause, asked)) >= NEW_CAUSE_WORDS:
                 return True
-        return any(w in FAULT_WORDS and not term_set(w) & asked for w in lowered)
+        return any(w in FAULT_WORDS and _new_terms(w, asked) for w in lowered)
 
     def _entity(
         self,

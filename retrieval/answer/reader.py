@@ -324,7 +324,7 @@ def focus_of(text: str) -> frozenset[str]:
     words = _WORD.findall(text)
     lowered = [w.lower() for w in words]
     for i, word in enumerate(lowered):
-        if word in ("which", "what") or (word == "name" and i + 1 < len(lowered) and lowered[i + 1] == "of"):
+        if word in ("which", "what") or (word in ("name", "names") and i + 1 < len(lowered) and lowered[i + 1] == "of"):
             found = []
             for following in lowered[i + 1 : i + 1 + MAX_FOCUS_WORDS + 3]:
                 if (following in ("of", "the", "a", "an") or like_num(following)) and not found:

@@ -57,26 +57,41 @@ TIME_UNITS = frozenset(
 SHARE_UNITS = frozenset("% percent per cent percentage".split())
 # Words that name money.
 CURRENCY_WORDS = frozenset("dollars dollar euros euro pounds pound usd eur gbp $ € £ million billion".split())
+def _with_plurals(words: str, irregular: str = "") -> frozenset[str]:
+    """Nouns and their plurals ("the names of the bombers" asks about bombers as much as
+    "the name of the bomber" asks about a bomber)."""
+    nouns = set(words.split())
+    for noun in list(nouns):
+        if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+            nouns.add(noun[:-1] + "ies")
+        elif noun.endswith(("s", "sh", "ch", "x")):
+            nouns.add(noun + "es")
+        else:
+            nouns.add(noun + "s")
+    return frozenset(nouns | set(irregular.split()))
+
+
 # Nouns a "which X" or "the name of the X" question may ask about, by what names them:
 # a person, an organisation, or a place (any other noun asks for any name).
-PERSON_NOUNS = frozenset(
+PERSON_NOUNS = _with_plurals(
     """
     person man woman boy girl child bomber attacker gunman driver pilot victim groom bride minister ambassador envoy
     diplomat official spokesman spokeswoman spokesperson journalist reporter activist doctor nurse commander leader
     director chief president governor engineer employee researcher analyst soldier officer father mother son daughter
-    """.split()
+    """,
+    "men women children people gunmen spokesmen",
 )
-ORGANISATION_NOUNS = frozenset(
+ORGANISATION_NOUNS = _with_plurals(
     """
-    group groups organisation organization company firm vendor provider agency ministry militia faction party
-    movement outlet newspaper network channel monitor charity ngo regulator brigade coalition army force forces
-    government team customer customers service services
-    """.split()
+    group organisation organization company firm vendor provider agency ministry militia faction party
+    movement outlet newspaper network channel monitor charity ngo regulator brigade coalition army force
+    government team customer service
+    """
 )
-PLACE_NOUNS = frozenset(
+PLACE_NOUNS = _with_plurals(
     """
     village town city area district neighbourhood neighborhood quarter suburb province region country state street
     road square roundabout bridge building hospital school airport base mosque church market camp checkpoint prison
     station facility datacenter zone
-    """.split()
+    """
 )
