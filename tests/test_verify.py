@@ -261,3 +261,13 @@ def test_who_reported_a_moved_figure_does_not_hide_it(engine, reading):
     moved = DraftClaim("AFP reported that a suicide bomber struck the Ostra wedding on Monday, killing 40 people.", (n(reading, "wedding"),))
     assert not kept(engine, reading, moved)
 
+
+
+def test_a_figure_is_said_of_the_words_of_its_own_sentence(engine, reading):
+    """A quote that begins in the sentence before brings that sentence's figure with it;
+    the figure is still the one its own sentence gives ("40" is the Islamic State's, the
+    Observatory's is 31), whatever words of the next sentence stand near it."""
+    quote = "been killed. The Syrian Observatory for Human Rights gave a lower toll of 40 people killed."
+    lie = DraftClaim("The Syrian Observatory for Human Rights gave a lower toll of 40 people killed.", (n(reading, "wedding"),), quote)
+    verified = verify(engine, reading, lie)
+    assert not verified.claims and "40" in verified.verification.dropped[0].reason

@@ -129,7 +129,9 @@ class LexicalIndex:
         n = max(1, searcher.num_docs)
         weights = {}
         for stem in stems:
-            frequency = searcher.doc_freq("body", stem)
+            # Deleted passages still count in doc_freq until segments merge, while num_docs
+            # leaves them out: a term can seem in more passages than there are.
+            frequency = min(searcher.doc_freq("body", stem), n)
             weights[stem] = math.log(1 + (n - frequency + 0.5) / (frequency + 0.5))
         return weights
 

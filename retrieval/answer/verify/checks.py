@@ -49,6 +49,7 @@ _HARM = term_set(" ".join(KILLED + WOUNDED))
 _GENERIC_PEOPLE = term_set(" ".join(PEOPLE))
 _HEARER = re.compile(r"\b(?:told|to)\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})")
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"\w{3,}[.!?][\"”’)]*$")  # "people." ends a sentence; "U.S." and "Dr." do not
 _SPLITTERS = re.compile(r"\s+(?:of|for|at|in|from|with|on|and)\s+(?:the\s+)?|'s\s+|’s\s+|,\s*")
 
 
@@ -169,9 +170,18 @@ def _vague_counts(text: str, where: str) -> list[str]:
 
 
 def _context(worded: Worded, number: Number) -> frozenset[str]:
-    """The words around a figure (other figures left out): what it is said of."""
+    """The words around a figure within its sentence (other figures left out): what it
+    is said of. The sentence before or after says what its own figures are of."""
     first, last = worded.index(number)
-    around = " ".join(worded.words[max(0, first - CONTEXT_WORDS) : first] + worded.words[last + 1 : last + 1 + CONTEXT_WORDS])
+    before = worded.words[max(0, first - CONTEXT_WORDS) : first]
+    ends = [i for i, word in enumerate(before) if _SENTENCE_END.search(word)]
+    before = before[ends[-1] + 1 :] if ends else before
+    after = []
+    for word in worded.words[last + 1 : last + 1 + CONTEXT_WORDS]:
+        after.append(word)
+        if _SENTENCE_END.search(word):
+            break
+    around = " ".join(before + after)
     figures = {f"#{value_key(n.value)}" for n in numbers_in(around) if n.value is not None}  # "… among them 11 children"
     return {t for t in term_set(around) - _STOP_STEMS - _SAYING_STEMS if not t.isdigit()} | figures
 
