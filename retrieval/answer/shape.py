@@ -253,25 +253,8 @@ def _summary(figures: list[Figure], question: Question, scope: Scope) -> str:
     35 people (Harbor Gazette, 6 May 2024)". Sources are independent when their outlet
     or who gives the figure differ (copies of one story were made one row already)."""
     valued = [f for f in figures if f.value is not None]
-    independent = len({(f.outlet, f.who) for f in figures})
-    noun = question.counted.phrase if question.counted else "reported"
-    if not valued:
-        line = f"{len(figures)} reports give figures"
-    else:
-        low = min(valued, key=lambda f: f.value)
-        high = max(valued, key=lambda f: f.value)
-        if low.value == high.value:
-            line = f"{len(figures)} reports give the same figure ({low.figure})"
-        else:
-            line = f"From {_bare(low).lower()} to {_bare(high).lower()} {noun} across {independent} sources"
-    # The incident as the question names it (a place read from the best report may be
-    # one it only mentions), then the dates of the reports shown.
-    where = [", ".join(p for p in scope.places if not any(p != o and written_in(p, o) for o in scope.places))] if scope.asked and scope.places else []
-    dates = _date_range(figures)
-    if dates:
-        where.append(dates)
-    elif question.incident.dates is not None and scope.describe():
-        where = [scope.describe()]
+    line = _range_line(figures, valued, question)
+    where = _incident_words(figures, question, scope)
     if where:
         line += f" ({'; '.join(where)})"
     dated = [f for f in figures if f.published]
@@ -279,6 +262,33 @@ def _summary(figures: list[Figure], question: Question, scope: Scope) -> str:
         latest = max(dated, key=lambda f: (f.published, f.n))
         line += f"; latest: {latest.figure} ({latest.who or latest.outlet or 'unknown source'}, {_day(latest.published)})"
     return line
+
+
+def _range_line(figures: list[Figure], valued: list[Figure], question: Question) -> str:
+    """The figures' range and how many independent sources give them; never a sum."""
+    if not valued:
+        return f"{len(figures)} reports give figures"
+    low = min(valued, key=lambda f: f.value)
+    high = max(valued, key=lambda f: f.value)
+    if low.value == high.value:
+        return f"{len(figures)} reports give the same figure ({low.figure})"
+    independent = len({(f.outlet, f.who) for f in figures})
+    noun = question.counted.phrase if question.counted else "reported"
+    return f"From {_bare(low).lower()} to {_bare(high).lower()} {noun} across {independent} sources"
+
+
+def _incident_words(figures: list[Figure], question: Question, scope: Scope) -> list[str]:
+    """The incident as the question names it (a place read from the best report may be
+    one it only mentions), then the dates of the reports shown."""
+    where = []
+    if scope.asked and scope.places:
+        where.append(", ".join(p for p in scope.places if not any(p != o and written_in(p, o) for o in scope.places)))
+    dates = _date_range(figures)
+    if dates:
+        where.append(dates)
+    elif question.incident.dates is not None and scope.describe():
+        where = [scope.describe()]
+    return where
 
 
 def _bare(figure: Figure) -> str:
