@@ -271,3 +271,24 @@ def test_a_figure_is_said_of_the_words_of_its_own_sentence(engine, reading):
     lie = DraftClaim("The Syrian Observatory for Human Rights gave a lower toll of 40 people killed.", (n(reading, "wedding"),), quote)
     verified = verify(engine, reading, lie)
     assert not verified.claims and "40" in verified.verification.dropped[0].reason
+
+
+def test_a_changed_figure_is_matched_by_the_words_it_is_said_of():
+    """Each figure of a statement is matched to the sentence's figure said of the most
+    of its words; "The New Arab reported" says who gives it, not what it counts, and a
+    sentence's words are its own figures' (none of the neighbouring sentence's)."""
+    from retrieval.answer.kinds import Worded
+    from retrieval.answer.verify.checks import _misplaced
+
+    sentence = (
+        "Fifteen civilians among them 11 children were killed in a barrel bomb attack on the Bab al-Nayrab "
+        "neighbourhood, the monitor said. The group also reported eight civilians including two children were "
+        "killed on Thursday in rebel fire."
+    )
+    for figure, changed in (("Fifteen", False), ("Two", True), ("Eight", True)):
+        claim = f"The New Arab reported that {figure} civilians among them 11 children were killed in a barrel bomb attack on Bab al-Nayrab."
+        assert bool(_misplaced(claim, Worded(claim), sentence, Worded(sentence))) == changed, figure
+    # Two figures of one clause, paraphrased: each is still its own.
+    sentence = "A car bomb rocked Masaken Barzeh in Damascus on Tuesday claiming eight and injuring 14 citizens according to Al-Manar."
+    claim = "According to Al-Manar, the car bomb in Masaken Barzeh, Damascus, killed eight people and injured 14."
+    assert _misplaced(claim, Worded(claim), sentence, Worded(sentence)) == []

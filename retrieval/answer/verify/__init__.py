@@ -141,7 +141,7 @@ class Verify:
         if claim.said_by:  # the statement's own "According to X" is a claim too
             claimed += [c for c in self.attribution.claimed_in(claim.statement) if c not in claimed]
         reason = (
-            checks.figures(claim.statement, support, self.collection)
+            checks.figures(claim.statement, support)
             or checks.names(claim.statement, support, self.collection, claimed)
             or checks.quotations(claim.statement, support, locate)
             or checks.speaker(claimed, claim.statement, support, found, self._sources(support, found))

@@ -34,9 +34,7 @@ from retrieval.language.terms import term_set
 MIN_OVERLAP = 0.5
 CONTEXT_WORDS = 10  # words either side of a figure that say what it is said of
 MIN_SHARED_CONTEXT = 3  # ... shared with another figure's, to call the statement's misplaced,
-MISPLACED_SHARE = 0.5  # and its own value's context weighs less than this share of it
-# (both set on the studied sets together: a faithful figure's words and its own value's
-# weigh alike, a moved or changed one's much less)
+MISPLACED_MARGIN = 2  # and this many more than with its own value's
 NOUN_REACH = 4  # words after a sentence's figure that may say what it counts ("15 of the children")
 MIN_QUOTATION_WORDS = 3  # text in quotation marks this long must be the report's words
 _QUOTATION = re.compile(r"[\"“]([^\"“”]+)[\"”]")
@@ -114,7 +112,7 @@ def _claim_text(statement: str) -> str:
 # figures ------------------------------------------------------------------------
 
 
-def figures(statement: str, support: Support, collection: Collection) -> str | None:
+def figures(statement: str, support: Support) -> str | None:
     """Every figure of the statement stands in the quote's own sentence (or the report's
     date), counting what the statement says it counts: a changed figure, one taken from
     elsewhere in the report, "16" where the sentence has 16 of something else, or the
@@ -128,7 +126,7 @@ def figures(statement: str, support: Support, collection: Collection) -> str | N
     claim = Worded(text)
     missing, misread = _unsupported(text, claim, where, given)
     if not missing and not misread:
-        misread += _misplaced(text, claim, sentence, given[0][0], collection)
+        misread += _misplaced(text, claim, sentence, given[0][0])
     missing += _vague_counts(text, where)
     if missing:
         return f"figures not in the quoted sentence: {', '.join(dict.fromkeys(missing))}"
@@ -186,14 +184,14 @@ def _context(worded: Worded, number: Number) -> frozenset[str]:
     return {t for t in term_set(around) - _STOP_STEMS - _SAYING_STEMS if not t.isdigit()} | figures
 
 
-def _misplaced(text: str, claim: Worded, sentence: str, source: Worded, collection: Collection) -> list[str]:
+def _misplaced(text: str, claim: Worded, sentence: str, source: Worded) -> list[str]:
     """Figures of the statement that stand where the supporting words give another one:
     "Two civilians among them 11 children died in a barrel bomb attack" where the
     report says "Fifteen civilians among them 11 children were killed in a barrel bomb
     attack" and, a sentence later, "eight civilians including two children ... in rebel
     fire". Each figure is matched to the figure of the supporting words said of the
-    same words, weighed by how rare each word is in the collection (BM25's idf: "barrel"
-    and "11" say more about which figure is meant than "killed" and "civilians")."""
+    most words it is said of (words of saying left out: "AFP reported" says who gives a
+    figure, not what it counts)."""
     found = [n for n in numbers_in(sentence) if n.is_figure and n.value is not None]
     contexts = [(n, _context(source, n)) for n in found]
     wrong = []
@@ -201,12 +199,10 @@ def _misplaced(text: str, claim: Worded, sentence: str, source: Worded, collecti
         if not number.is_figure or number.value is None:
             continue
         said_of = _context(claim, number)
-        weights = collection.term_weights({t.lstrip("#") for t in said_of})
-        weight = lambda shared: sum(weights.get(t.lstrip("#"), 0.0) for t in shared)  # noqa: E731
         value = value_key(number.value)
-        best_shared, best = max(((len(said_of & c), weight(said_of & c)) for _, c in contexts), key=lambda b: b[1], default=(0, 0.0))
-        same = max((weight(said_of & c) for n, c in contexts if value_key(n.value) == value), default=0.0)
-        if best_shared >= MIN_SHARED_CONTEXT and same < MISPLACED_SHARE * best:
+        best = max((len(said_of & c) for _, c in contexts), default=0)
+        same = max((len(said_of & c) for n, c in contexts if value_key(n.value) == value), default=0)
+        if best >= MIN_SHARED_CONTEXT and best - same >= MISPLACED_MARGIN:
             wrong.append(number.text)
     return wrong
 
