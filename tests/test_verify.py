@@ -274,9 +274,9 @@ def test_a_figure_is_said_of_the_words_of_its_own_sentence(engine, reading):
 
 
 def test_a_changed_figure_is_matched_by_the_words_it_is_said_of():
-    """Each figure of a statement is matched to the sentence's figure said of the most
-    of its words; "The New Arab reported" says who gives it, not what it counts, and a
-    sentence's words are its own figures' (none of the neighbouring sentence's)."""
+    """Each figure of a statement is matched to the figure of the supporting words said
+    of the most of its words; "The New Arab reported" says who gives it, not what it
+    counts."""
     from retrieval.answer.kinds import Worded
     from retrieval.answer.verify.checks import _misplaced
 
@@ -292,3 +292,17 @@ def test_a_changed_figure_is_matched_by_the_words_it_is_said_of():
     sentence = "A car bomb rocked Masaken Barzeh in Damascus on Tuesday claiming eight and injuring 14 citizens according to Al-Manar."
     claim = "According to Al-Manar, the car bomb in Masaken Barzeh, Damascus, killed eight people and injured 14."
     assert _misplaced(claim, Worded(claim), sentence, Worded(sentence)) == []
+
+
+def test_two_sentences_a_statement_joins_keep_their_figures():
+    """A model may join two sentences of a report into one statement; each figure is
+    still matched to its own ("14 of the dead ... the three others")."""
+    from retrieval.answer.kinds import Worded
+    from retrieval.answer.verify.checks import _misplaced
+
+    sentence = (
+        "The Britain-based Syrian Observatory for Human Rights said that 14 of the dead were opposition fighters. "
+        "The three others among the dead had not be identified yet."
+    )
+    joined = "According to the Observatory, 14 of the dead were opposition fighters, while the three others had not yet been identified."
+    assert _misplaced(joined, Worded(joined), sentence, Worded(sentence)) == []

@@ -47,7 +47,6 @@ _HARM = term_set(" ".join(KILLED + WOUNDED))
 _GENERIC_PEOPLE = term_set(" ".join(PEOPLE))
 _HEARER = re.compile(r"\b(?:told|to)\s+((?:the\s+)?[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,4})")
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"\w{3,}[.!?][\"”’)]*$")  # "people." ends a sentence; "U.S." and "Dr." do not
 _SPLITTERS = re.compile(r"\s+(?:of|for|at|in|from|with|on|and)\s+(?:the\s+)?|'s\s+|’s\s+|,\s*")
 
 
@@ -168,18 +167,10 @@ def _vague_counts(text: str, where: str) -> list[str]:
 
 
 def _context(worded: Worded, number: Number) -> frozenset[str]:
-    """The words around a figure within its sentence (other figures left out): what it
-    is said of. The sentence before or after says what its own figures are of."""
+    """The words around a figure (other figures left out, and words of saying: "AFP
+    reported" says who gives a figure, not what it counts): what it is said of."""
     first, last = worded.index(number)
-    before = worded.words[max(0, first - CONTEXT_WORDS) : first]
-    ends = [i for i, word in enumerate(before) if _SENTENCE_END.search(word)]
-    before = before[ends[-1] + 1 :] if ends else before
-    after = []
-    for word in worded.words[last + 1 : last + 1 + CONTEXT_WORDS]:
-        after.append(word)
-        if _SENTENCE_END.search(word):
-            break
-    around = " ".join(before + after)
+    around = " ".join(worded.words[max(0, first - CONTEXT_WORDS) : first] + worded.words[last + 1 : last + 1 + CONTEXT_WORDS])
     figures = {f"#{value_key(n.value)}" for n in numbers_in(around) if n.value is not None}  # "… among them 11 children"
     return {t for t in term_set(around) - _STOP_STEMS - _SAYING_STEMS if not t.isdigit()} | figures
 
@@ -190,8 +181,7 @@ def _misplaced(text: str, claim: Worded, sentence: str, source: Worded) -> list[
     report says "Fifteen civilians among them 11 children were killed in a barrel bomb
     attack" and, a sentence later, "eight civilians including two children ... in rebel
     fire". Each figure is matched to the figure of the supporting words said of the
-    most words it is said of (words of saying left out: "AFP reported" says who gives a
-    figure, not what it counts)."""
+    most words it is said of."""
     found = [n for n in numbers_in(sentence) if n.is_figure and n.value is not None]
     contexts = [(n, _context(source, n)) for n in found]
     wrong = []
