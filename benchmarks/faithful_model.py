@@ -54,8 +54,10 @@ import re
 import threading
 import zlib
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from benchmarks.local_server import LocalServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT_ROOT.parent / "shared" / "corpus"
@@ -1377,7 +1379,7 @@ def _plant_citation(c: ModelClaim, prompt: Prompt, claims: list[ModelClaim], rng
 # -- the server --------------------------------------------------------------------
 
 
-class FaithfulModel(Author):
+class FaithfulModel(Author, LocalServer):
     """The stand-in server; a context manager that serves on a free port of 127.0.0.1."""
 
     def __init__(self, questions: list[dict], documents: dict[str, str] | None = None) -> None:
@@ -1385,20 +1387,7 @@ class FaithfulModel(Author):
         self.replies: dict[tuple[str, str | None], Reply] = {}  # (model name, question id) -> last reply
         self.requests = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def __enter__(self) -> FaithfulModel:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        LocalServer.__init__(self, self._handler())
 
     def reply_for(self, name: str, question_id: str) -> Reply | None:
         return self.replies.get((name, question_id))

@@ -27,11 +27,11 @@ import gzip
 import hashlib
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from benchmarks.local_server import LocalServer
 from retrieval import Engine, Settings
 from retrieval.answer.compose.llm import prompt_messages
 from retrieval.answer.reader import Asked
@@ -91,7 +91,7 @@ def renumbered(reply: str, recorded: str, sent: str) -> str | None:
     return json.dumps(data, ensure_ascii=False)
 
 
-class RecordedModel:
+class RecordedModel(LocalServer):
     """An OpenAI-compatible chat server on 127.0.0.1 that answers each recorded question
     with its recorded reply, renumbered to the prompt it is sent (``renumbered``)."""
 
@@ -137,20 +137,7 @@ class RecordedModel:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def __enter__(self) -> RecordedModel:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(Handler)
 
 
 def replay(settings: Settings, prompts: list[dict], replies: dict[str, str]) -> list[dict]:

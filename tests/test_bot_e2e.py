@@ -16,7 +16,6 @@ import logging
 import math
 import re
 import shutil
-import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -29,7 +28,8 @@ from bot.app import RedactToken, build_application
 from bot.feedback_store import FeedbackStore
 from retrieval.engine import Engine
 from retrieval.settings import Settings
-from tests.conftest import SEED_DIR, build_settings, clean_env, cli
+from tests.bot_process import BotProcess
+from tests.conftest import SEED_DIR, build_settings, clean_env
 from tests.incident_cluster import FIGURES_QUESTION, TIMELINE_QUESTION, write_cluster
 from tests.telegram_stub import Chat, TelegramStub, User
 
@@ -744,21 +744,17 @@ async def test_incident_bot_run_indexes_the_documents_and_answers(tmp_path: Path
             DATA_DIR=str(tmp_path / "data"),
             BOT_ADMIN_IDS=str(ADMIN.id),
         )
-        process = await asyncio.create_subprocess_exec(
-            *cli("run"), cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
+        process = await BotProcess.start(tmp_path, env)
         try:
             question = stub.send_text(Chat(ANN.id), ANN, ALEPPO)
             [answer] = await stub.wait_for_messages(chat_id=ANN.id, timeout=60)
         finally:
-            process.send_signal(signal.SIGINT)
-            _, stderr = await asyncio.wait_for(process.communicate(), 30)
+            status = await process.interrupt()
 
-    log = stderr.decode()
+    log = process.log
     assert answer["reply_to_message_id"] == question["message_id"]
     assert "17 children" in answer["message"]["text"]
-    assert process.returncode == 0, log
+    assert status == 0, log
     assert f"answered chat={ANN.id}" in log
     assert SECRET not in log
 

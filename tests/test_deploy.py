@@ -5,11 +5,9 @@ stand-in, the way the containers would; the Dockerfile runs the same bot command
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests.bot_process import BotProcess
 from tests.conftest import REPO_ROOT, SEED_ID, clean_env, cli
 from tests.telegram_stub import Chat, TelegramStub, User
 from tests.test_chroma_server import CHROMA, free_port, server_ids, wait_for_heartbeat
@@ -103,25 +102,21 @@ async def test_the_compose_commands_as_processes_answer_a_question_through_the_c
                 "TELEGRAM_API_BASE_URL": stub.root,
             }
             assert bot["command"][0] == "incident-bot"
-            process = await asyncio.create_subprocess_exec(
-                *cli(*bot["command"][1:]), cwd=volume, env=clean_env(**environment),
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-            )
+            process = await BotProcess.start(volume, clean_env(**environment), *bot["command"][1:])
             try:
                 question = stub.send_text(Chat(ANN.id), ANN, SEED_QUESTION)
                 [answer] = await stub.wait_for_messages(chat_id=ANN.id, timeout=180)
             finally:
-                process.send_signal(signal.SIGINT)
-                _, stderr = await asyncio.wait_for(process.communicate(), 60)
+                status = await process.interrupt(timeout=60)
         stored = server_ids(chroma_url)
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    log = stderr.decode(errors="replace")
+    log = process.log
     assert answer["reply_to_message_id"] == question["message_id"], log
     assert "17 children" in answer["message"]["text"]
     assert (volume / "seeds" / f"{SEED_ID}.txt").is_file()  # the shipped seed, on the volume
     assert stored and all(passage_id.startswith(SEED_ID) for passage_id in stored)  # vectors on the server
     assert not (volume / "index" / "chroma").exists()  # none in an embedded store
-    assert process.returncode == 0 and "Traceback" not in log
+    assert status == 0 and "Traceback" not in log

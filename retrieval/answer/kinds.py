@@ -60,7 +60,7 @@ def _of_the_asked(effect: str, asked: frozenset[str]) -> bool:
     """Whether a cause's effect is what the question asks about: its clause shares a word
     with the question, or says nothing itself ("This was caused by ...")."""
     terms = term_set(effect) - _STOP_STEMS
-    return not terms or len(_new_terms(effect, asked) & terms) < len(terms)
+    return not terms or not terms <= _new_terms(effect, asked)
 
 
 def _novel(value: str, question: Question) -> bool:
